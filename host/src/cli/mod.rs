@@ -1,0 +1,56 @@
+//! Command-line arguments and dispatch. Each subcommand lives in its own module.
+
+mod config_cmd;
+mod nodekey_cmd;
+mod plugins_cmd;
+mod run_cmd;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Hypasis Sync: serves verified Polygon PoS blocks to Bor nodes (devp2p)
+/// and to people (JSON-RPC, REST), from blocks pulled from upstream RPCs
+/// and checked against the checkpoints committed on Ethereum L1.
+#[derive(Debug, Parser)]
+#[command(name = "hypasis-sync", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the host with a configuration file until SIGINT or SIGTERM.
+    Run {
+        /// The YAML configuration (see config/config.example.yaml).
+        #[arg(long, short, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// List or inspect plugin libraries.
+    #[command(subcommand)]
+    Plugins(plugins_cmd::PluginsCommand),
+    /// Create or show the node key behind the enode.
+    #[command(subcommand)]
+    Nodekey(nodekey_cmd::NodekeyCommand),
+    /// Check a configuration file.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+    /// Print the version and the plugin ABI version.
+    Version,
+}
+
+/// Runs the parsed command.
+pub fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Run { config } => run_cmd::run(&config),
+        Command::Plugins(command) => plugins_cmd::execute(command),
+        Command::Nodekey(command) => nodekey_cmd::execute(command),
+        Command::Config(command) => config_cmd::execute(command),
+        Command::Version => {
+            println!("hypasis-sync {}", hypasis_sync::VERSION);
+            println!("plugin ABI {}", hypasis_plugin_api::ABI_VERSION);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Hypasis Sync: serves verified Polygon PoS blocks to Bor nodes over
+//! devp2p and to people over JSON-RPC and REST.
+//!
+//! This library is the host: configuration, the plugin host, node identity,
+//! logging and the `run` lifecycle. The binary (`hypasis-sync`) is a thin
+//! command-line shell over it.
+
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod config;
+pub mod logging;
+pub mod nodekey;
+pub mod plugins;
+pub mod shutdown;
+
+/// The host's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

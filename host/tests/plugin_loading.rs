@@ -1,0 +1,391 @@
+//! Loading real plugin libraries through the ABI: the built-in ones, an
+//! out-of-tree one, and ones built against another ABI.
+
+mod common;
+
+use std::{path::Path, sync::OnceLock};
+
+use abi_stable::std_types::{ROption, RVec};
+use alloy_consensus::Header;
+use alloy_rlp::Encodable;
+use hypasis_plugin_api::{
+    ABI_VERSION, BlockPart, BlockRange, Direction, ErrorKind, IntervalChange, MetaChange,
+    PluginKind, RawBlock, StoredBlock, ValidationRequest, Verdict, WriteBatch,
+};
+use hypasis_sync::{
+    config::{self, Config, ConfigEnv, ValidationLevelName},
+    plugins::{PluginLibrary, PluginLoadError, PluginLoader, library_file_name},
+};
+
+fn loader(dir: &Path, data_dir: &Path) -> PluginLoader {
+    PluginLoader::new(dir.to_path_buf(), data_dir.to_path_buf(), 1)
+}
+
+fn config_with(yaml: &str) -> Config {
+    config::parse(yaml, Path::new("test.yaml"), &ConfigEnv::default()).expect("test config parses")
+}
+
+fn header_rlp(number: u64, parent: [u8; 32]) -> Vec<u8> {
+    let header = Header {
+        number,
+        parent_hash: parent.into(),
+        gas_limit: 30_000_000,
+        timestamp: 1_700_000_000 + number * 2,
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    header.encode(&mut bytes);
+    bytes
+}
+
+fn raw_block(number: u64, hash_byte: u8) -> RawBlock {
+    RawBlock {
+        number,
+        hash: [hash_byte; 32],
+        header: header_rlp(number, [hash_byte.wrapping_sub(1); 32]).into(),
+        // [[tx], []] with one opaque transaction.
+        body: ROption::RSome(vec![0xc5, 0xc3, 0x82, 0xaa, 0xbb, 0xc0].into()),
+        receipts: ROption::RSome(vec![0xc0].into()),
+        state_sync: ROption::RNone,
+    }
+}
+
+#[test]
+fn built_in_plugins_load_through_the_abi() {
+    let dir = common::built_in_plugin_dir();
+    for (name, kind) in [
+        ("validation-none", PluginKind::Validation),
+        ("storage-memory", PluginKind::Storage),
+    ] {
+        let library = PluginLibrary::open(&dir.join(library_file_name(name))).unwrap();
+        let description = library.description();
+        assert_eq!(description.name, name);
+        assert_eq!(description.kind, kind);
+        assert_eq!(description.version, hypasis_sync::VERSION);
+        assert_eq!(description.abi, ABI_VERSION);
+        assert!(!description.description.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn storage_memory_round_trip_through_the_abi() {
+    let dir = common::built_in_plugin_dir();
+    let data = tempfile::tempdir().unwrap();
+    let config = config_with("storage:\n  plugin: storage-memory\n");
+    let storage = loader(&dir, data.path()).storage(&config).unwrap();
+    assert_eq!(storage.name(), "storage-memory");
+
+    let blocks: Vec<StoredBlock> = (10..13)
+        .map(|number| StoredBlock {
+            block: raw_block(number, number as u8),
+            tx_hashes: vec![[0x70 + number as u8; 32]].into(),
+        })
+        .collect();
+    storage
+        .write(WriteBatch {
+            blocks: blocks.clone().into(),
+            intervals: vec![IntervalChange {
+                set: "verified".into(),
+                add: vec![BlockRange::new(10, 12)].into(),
+                remove: RVec::new(),
+            }]
+            .into(),
+            meta: vec![MetaChange {
+                key: "sync/forward".into(),
+                value: ROption::RSome(b"12".to_vec().into()),
+            }]
+            .into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(
+        storage.canonical_hashes(&[9, 10, 12]).unwrap(),
+        vec![None, Some([10; 32]), Some([12; 32])]
+    );
+    assert_eq!(storage.block_number(&[11; 32]).unwrap(), Some(11));
+    let headers = storage
+        .parts(BlockPart::Header, &[[11; 32], [99; 32]])
+        .unwrap();
+    assert_eq!(
+        headers[0].as_ref().into_option(),
+        Some(&blocks[1].block.header)
+    );
+    assert!(headers[1].is_rnone());
+    let state_sync = storage.parts(BlockPart::StateSync, &[[11; 32]]).unwrap();
+    assert!(state_sync[0].is_rnone());
+    let tx = storage.transaction(&[0x7b; 32]).unwrap().unwrap();
+    assert_eq!((tx.number, tx.block_hash, tx.index), (11, [11; 32], 0));
+    assert_eq!(
+        storage.intervals("verified").unwrap(),
+        vec![BlockRange::new(10, 12)]
+    );
+    assert_eq!(storage.meta("sync/forward").unwrap(), Some(b"12".to_vec()));
+    assert_eq!(storage.stats().unwrap().blocks, 3);
+
+    // A reorg: forget the canonical chain above 10, write a new 11.
+    storage
+        .write(WriteBatch {
+            unwind_above: ROption::RSome(10),
+            blocks: vec![StoredBlock {
+                block: raw_block(11, 0xee),
+                tx_hashes: RVec::new(),
+            }]
+            .into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.canonical_hashes(&[11, 12]).unwrap(),
+        vec![Some([0xee; 32]), None]
+    );
+    assert_eq!(storage.transaction(&[0x7b; 32]).unwrap(), None);
+    // The replaced block stays readable by hash.
+    assert_eq!(storage.block_number(&[11; 32]).unwrap(), Some(11));
+
+    storage.shutdown().await.unwrap();
+    let error = storage.stats().unwrap_err();
+    assert_eq!(error.error.kind, ErrorKind::Shutdown);
+    assert_eq!(
+        error.to_string(),
+        "plugin storage-memory: shutdown error: storage-memory is shut down"
+    );
+}
+
+#[test]
+fn validation_none_decodes_and_rejects_through_the_abi() {
+    let dir = common::built_in_plugin_dir();
+    let data = tempfile::tempdir().unwrap();
+    let validation = loader(&dir, data.path())
+        .validation(
+            "sync.forward.validation_level",
+            ValidationLevelName::None,
+            "forward",
+        )
+        .unwrap();
+    let request = |blocks: Vec<RawBlock>| ValidationRequest {
+        direction: Direction::Forward,
+        blocks: blocks.into(),
+        parent: ROption::RNone,
+        child: ROption::RNone,
+        anchors: RVec::new(),
+        checkpoints: RVec::new(),
+        spans: RVec::new(),
+    };
+    let good = vec![raw_block(5, 5), raw_block(6, 6)];
+    assert_eq!(
+        validation.validate(request(good.clone())).unwrap(),
+        Verdict::Accepted {
+            confirmed: RVec::new()
+        }
+    );
+
+    let mut wrong_number = good.clone();
+    wrong_number[1].header = header_rlp(60, [0; 32]).into();
+    match validation.validate(request(wrong_number)).unwrap() {
+        Verdict::Rejected(rejection) => {
+            assert_eq!(
+                rejection.to_string(),
+                "block 6: number mismatch: expected 6, found 60"
+            )
+        }
+        other => panic!("accepted a header with the wrong number: {other:?}"),
+    }
+
+    let mut bad_body = good.clone();
+    bad_body[0].body = ROption::RSome(vec![0xc3, 0xc0].into());
+    match validation.validate(request(bad_body)).unwrap() {
+        Verdict::Rejected(rejection) => {
+            assert_eq!((rejection.number, rejection.field.as_str()), (5, "body"));
+        }
+        other => panic!("accepted a malformed body: {other:?}"),
+    }
+
+    let gap = vec![raw_block(5, 5), raw_block(7, 7)];
+    let error = validation.validate(request(gap)).unwrap_err();
+    assert_eq!(error.error.kind, ErrorKind::InvalidInput);
+}
+
+#[test]
+fn wrong_kind_missing_file_and_not_a_plugin_are_refused() {
+    let dir = common::built_in_plugin_dir();
+    let data = tempfile::tempdir().unwrap();
+    let loader = loader(&dir, data.path());
+
+    let wrong_kind = loader
+        .storage(&config_with("storage:\n  plugin: validation-none\n"))
+        .unwrap_err();
+    assert_eq!(
+        wrong_kind.to_string(),
+        format!(
+            "{}: plugin `validation-none` is a validation plugin, but `storage.plugin` needs a storage plugin",
+            dir.join(library_file_name("validation-none"))
+                .canonicalize()
+                .unwrap()
+                .display()
+        )
+    );
+
+    let missing = loader
+        .storage(&config_with("storage:\n  plugin: storage-nowhere\n"))
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        format!(
+            "plugin `storage-nowhere`: file not found: {} (looked in plugins.dir; build it with `cargo build --workspace`, or give a path)",
+            dir.join(library_file_name("storage-nowhere")).display()
+        )
+    );
+
+    let fake = data.path().join("libfake.so");
+    std::fs::write(&fake, "this is not a library").unwrap();
+    let error = PluginLibrary::open(&fake).unwrap_err();
+    assert!(matches!(error, PluginLoadError::NotAPlugin { .. }));
+    assert!(
+        error.to_string().starts_with(&format!(
+            "{}: not a Hypasis Sync plugin: cannot load it as a shared library",
+            fake.canonicalize().unwrap().display()
+        )),
+        "{error}"
+    );
+
+    // A real shared library that is not a plugin: a proc-macro from the build.
+    let proc_macro = std::fs::read_dir(common::target_dir().join("debug/deps"))
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .find(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| {
+                    name.starts_with("libthiserror_impl-")
+                        && name.ends_with(std::env::consts::DLL_SUFFIX)
+                })
+        })
+        .expect("thiserror-impl is built as a shared library");
+    let error = PluginLibrary::open(&proc_macro).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: not a Hypasis Sync plugin: it exports no `HYPASIS_PLUGIN_ABI` symbol (plugins are built with hypasis-plugin-sdk's export_plugin!)",
+            proc_macro.canonicalize().unwrap().display()
+        )
+    );
+}
+
+#[test]
+fn failing_init_names_the_plugin_and_the_option() {
+    let dir = common::built_in_plugin_dir();
+    let data = tempfile::tempdir().unwrap();
+    let config = config_with("storage:\n  plugin: storage-memory\n  options:\n    shards: 4\n");
+    let error = loader(&dir, data.path()).storage(&config).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: plugin `storage-memory` failed to initialise: config error: storage-memory: option `shards`: unknown field `shards`, there are no fields",
+            dir.join(library_file_name("storage-memory"))
+                .canonicalize()
+                .unwrap()
+                .display()
+        )
+    );
+}
+
+fn foreign_plugins() -> &'static (std::path::PathBuf, std::path::PathBuf) {
+    static BUILT: OnceLock<(std::path::PathBuf, std::path::PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let old = common::build_out_of_tree("foreign-abi", &[]);
+        let drifted = common::build_out_of_tree("foreign-abi", &["drifted"]);
+        (old, drifted)
+    })
+}
+
+#[test]
+fn plugin_built_against_an_older_abi_is_refused() {
+    let (old, _) = foreign_plugins();
+    let error = PluginLibrary::open(old).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: plugin ABI mismatch: expected plugin ABI 1.0 (a plugin built against hypasis-plugin-api 1.0 or an older release of the same major version), found 0.9; rebuild the plugin against this host's hypasis-plugin-api",
+            old.canonicalize().unwrap().display()
+        )
+    );
+}
+
+#[test]
+fn plugin_with_a_drifted_layout_is_refused() {
+    let (_, drifted) = foreign_plugins();
+    let error = PluginLibrary::open(drifted).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: plugin ABI layout mismatch: the plugin claims ABI 1.0 but its types differ from this host's ABI 1.0; it was built against a modified hypasis-plugin-api. Details: mismatched package (expected hypasis-plugin-api, found foreign-abi)",
+            drifted.canonicalize().unwrap().display()
+        )
+    );
+}
+
+#[tokio::test]
+async fn out_of_tree_storage_is_built_alone_loaded_by_path_and_used() {
+    let library = common::build_out_of_tree("team-storage", &[]);
+    let data = tempfile::tempdir().unwrap();
+    let config = config_with(&format!(
+        "storage:\n  plugin: {}\n  options:\n    panic_on_meta: explode\n",
+        library.display()
+    ));
+    // The plugin directory is irrelevant: the plugin is named by path.
+    let storage = loader(Path::new("/nonexistent"), data.path())
+        .storage(&config)
+        .unwrap();
+    assert_eq!(storage.name(), "team-storage");
+
+    for start in [100u64, 102] {
+        let blocks: Vec<StoredBlock> = (start..start + 2)
+            .map(|number| StoredBlock {
+                block: raw_block(number, number as u8),
+                tx_hashes: RVec::new(),
+            })
+            .collect();
+        storage
+            .write(WriteBatch {
+                blocks: blocks.into(),
+                intervals: vec![IntervalChange {
+                    set: "verified".into(),
+                    add: vec![BlockRange::new(start, start + 1)].into(),
+                    remove: RVec::new(),
+                }]
+                .into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        storage.intervals("verified").unwrap(),
+        vec![BlockRange::new(100, 103)]
+    );
+    assert_eq!(
+        storage.canonical_hashes(&[101, 104]).unwrap(),
+        vec![Some([101; 32]), None]
+    );
+    let bodies = storage.parts(BlockPart::Body, &[[103; 32]]).unwrap();
+    assert_eq!(
+        bodies[0].as_ref().into_option().map(|body| body.len()),
+        Some(6)
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("team-storage.journal")).unwrap(),
+        "batch 1 blocks 2\nbatch 2 blocks 2\n"
+    );
+
+    // A panic inside the plugin comes back as an error; the host carries on.
+    let error = storage.meta("explode").unwrap_err();
+    assert_eq!(error.error.kind, ErrorKind::Panic);
+    assert_eq!(
+        error.to_string(),
+        "plugin team-storage: panic error: plugin panicked: team-storage: asked to panic on meta key `explode`"
+    );
+    assert_eq!(storage.stats().unwrap().blocks, 4);
+}
