@@ -1,8 +1,18 @@
 //! Polygon chain knowledge shared by the host and the plugins, linked
-//! statically into each side (it never crosses the plugin ABI).
+//! statically into each side (it never crosses the plugin ABI): chain specs,
+//! block encodings, Bor's header rules, the validator-set algorithm and
+//! Heimdall's checkpoint root.
 
 #![deny(missing_docs)]
 
 pub mod block;
+pub mod bor;
+pub mod checkpoint;
+pub mod roots;
+pub mod rpc_json;
+pub mod schedule;
+pub mod spec;
+pub mod state_sync;
 
 pub use block::{BlockDecodeError, decode_body_shape, decode_header, decode_receipts_shape};
+pub use spec::ChainSpec;

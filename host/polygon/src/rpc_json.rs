@@ -1,0 +1,429 @@
+//! Ethereum JSON-RPC shapes for blocks, transactions, receipts and logs, in
+//! both directions: rendering what we store, and rebuilding the exact header
+//! from what an upstream sends. Field names and encodings follow go-ethereum
+//! (and Bor, which adds `totalDifficulty` and its state-sync transaction).
+
+use alloy_consensus::{Header, Transaction, TxEnvelope};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{Address, B64, B256, Bloom, Bytes, U256};
+use serde_json::{Map, Value, json};
+
+use crate::state_sync::{STATE_SYNC_TX_TYPE, decode_state_sync_tx};
+
+/// A JSON block, transaction or receipt that does not have the expected shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonShapeError {
+    /// A required field is absent or null.
+    #[error("field `{0}` is missing")]
+    Missing(&'static str),
+    /// A field has the wrong form.
+    #[error("field `{field}`: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// `0x`-prefixed minimal hex quantity.
+pub fn quantity(value: u64) -> Value {
+    Value::String(format!("{value:#x}"))
+}
+
+/// `0x`-prefixed minimal hex quantity of a 256-bit number.
+pub fn quantity_u256(value: U256) -> Value {
+    Value::String(format!("{value:#x}"))
+}
+
+/// `0x`-prefixed hex data.
+pub fn data(bytes: &[u8]) -> Value {
+    Value::String(format!("0x{}", hex_lower(bytes)))
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 0xf) as usize] as char);
+    }
+    out
+}
+
+fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a str, JsonShapeError> {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or(JsonShapeError::Missing(name))
+}
+
+fn optional<'a>(object: &'a Value, name: &'static str) -> Option<&'a str> {
+    object.get(name).and_then(Value::as_str)
+}
+
+fn invalid(field: &'static str, reason: impl ToString) -> JsonShapeError {
+    JsonShapeError::Invalid {
+        field,
+        reason: reason.to_string(),
+    }
+}
+
+/// Parses a `0x` hex quantity into a u64.
+pub fn parse_u64(name: &'static str, text: &str) -> Result<u64, JsonShapeError> {
+    let digits = text
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
+    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
+        return Err(invalid(
+            name,
+            format!("`{text}` is not a minimal hex quantity"),
+        ));
+    }
+    u64::from_str_radix(digits, 16).map_err(|error| invalid(name, error))
+}
+
+fn parse_u256(name: &'static str, text: &str) -> Result<U256, JsonShapeError> {
+    let digits = text
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
+    U256::from_str_radix(digits, 16).map_err(|error| invalid(name, error))
+}
+
+/// Parses `0x` hex data.
+pub fn parse_bytes(name: &'static str, text: &str) -> Result<Vec<u8>, JsonShapeError> {
+    let digits = text
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
+    hex_decode(digits).ok_or_else(|| invalid(name, "not hex"))
+}
+
+fn hex_decode(digits: &str) -> Option<Vec<u8>> {
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(digits.get(at..at + 2)?, 16).ok())
+        .collect()
+}
+
+fn parse_fixed<const N: usize>(name: &'static str, text: &str) -> Result<[u8; N], JsonShapeError> {
+    parse_bytes(name, text)?
+        .try_into()
+        .map_err(|bytes: Vec<u8>| invalid(name, format!("{} bytes, expected {N}", bytes.len())))
+}
+
+/// Parses a 32-byte hash.
+pub fn parse_b256(name: &'static str, text: &str) -> Result<B256, JsonShapeError> {
+    parse_fixed::<32>(name, text).map(B256::from)
+}
+
+/// Rebuilds a header from its JSON (as `eth_getBlockByNumber` returns it).
+/// Optional fields are taken exactly when present, so the RLP and hash
+/// match the producer's.
+pub fn header_from_json(block: &Value) -> Result<Header, JsonShapeError> {
+    let optional_u64 = |name: &'static str| {
+        optional(block, name)
+            .map(|text| parse_u64(name, text))
+            .transpose()
+    };
+    let optional_b256 = |name: &'static str| {
+        optional(block, name)
+            .map(|text| parse_b256(name, text))
+            .transpose()
+    };
+    Ok(Header {
+        parent_hash: parse_b256("parentHash", field(block, "parentHash")?)?,
+        ommers_hash: parse_b256("sha3Uncles", field(block, "sha3Uncles")?)?,
+        beneficiary: Address::from(parse_fixed::<20>("miner", field(block, "miner")?)?),
+        state_root: parse_b256("stateRoot", field(block, "stateRoot")?)?,
+        transactions_root: parse_b256("transactionsRoot", field(block, "transactionsRoot")?)?,
+        receipts_root: parse_b256("receiptsRoot", field(block, "receiptsRoot")?)?,
+        logs_bloom: Bloom::from(parse_fixed::<256>("logsBloom", field(block, "logsBloom")?)?),
+        difficulty: parse_u256("difficulty", field(block, "difficulty")?)?,
+        number: parse_u64("number", field(block, "number")?)?,
+        gas_limit: parse_u64("gasLimit", field(block, "gasLimit")?)?,
+        gas_used: parse_u64("gasUsed", field(block, "gasUsed")?)?,
+        timestamp: parse_u64("timestamp", field(block, "timestamp")?)?,
+        extra_data: Bytes::from(parse_bytes("extraData", field(block, "extraData")?)?),
+        mix_hash: parse_b256("mixHash", field(block, "mixHash")?)?,
+        nonce: B64::from(parse_fixed::<8>("nonce", field(block, "nonce")?)?),
+        base_fee_per_gas: optional_u64("baseFeePerGas")?,
+        withdrawals_root: optional_b256("withdrawalsRoot")?,
+        blob_gas_used: optional_u64("blobGasUsed")?,
+        excess_blob_gas: optional_u64("excessBlobGas")?,
+        parent_beacon_block_root: optional_b256("parentBeaconBlockRoot")?,
+        requests_hash: optional_b256("requestsHash")?,
+        block_access_list_hash: optional_b256("blockAccessListHash")?,
+        slot_number: optional_u64("slotNumber")?,
+    })
+}
+
+/// The header fields of a block's JSON (without `transactions`, `uncles`,
+/// `size` and `totalDifficulty`, which the caller adds).
+pub fn header_json(header: &Header, hash: &B256) -> Map<String, Value> {
+    let mut out = Map::new();
+    if let Some(fee) = header.base_fee_per_gas {
+        out.insert("baseFeePerGas".into(), quantity(fee));
+    }
+    if let Some(used) = header.blob_gas_used {
+        out.insert("blobGasUsed".into(), quantity(used));
+    }
+    out.insert("difficulty".into(), quantity_u256(header.difficulty));
+    if let Some(excess) = header.excess_blob_gas {
+        out.insert("excessBlobGas".into(), quantity(excess));
+    }
+    out.insert("extraData".into(), data(&header.extra_data));
+    out.insert("gasLimit".into(), quantity(header.gas_limit));
+    out.insert("gasUsed".into(), quantity(header.gas_used));
+    out.insert("hash".into(), data(hash.as_slice()));
+    out.insert("logsBloom".into(), data(header.logs_bloom.as_slice()));
+    out.insert("miner".into(), data(header.beneficiary.as_slice()));
+    out.insert("mixHash".into(), data(header.mix_hash.as_slice()));
+    out.insert("nonce".into(), data(header.nonce.as_slice()));
+    out.insert("number".into(), quantity(header.number));
+    if let Some(root) = header.parent_beacon_block_root {
+        out.insert("parentBeaconBlockRoot".into(), data(root.as_slice()));
+    }
+    out.insert("parentHash".into(), data(header.parent_hash.as_slice()));
+    out.insert("receiptsRoot".into(), data(header.receipts_root.as_slice()));
+    if let Some(requests) = header.requests_hash {
+        out.insert("requestsHash".into(), data(requests.as_slice()));
+    }
+    if let Some(access) = header.block_access_list_hash {
+        out.insert("blockAccessListHash".into(), data(access.as_slice()));
+    }
+    if let Some(slot) = header.slot_number {
+        out.insert("slotNumber".into(), quantity(slot));
+    }
+    out.insert("sha3Uncles".into(), data(header.ommers_hash.as_slice()));
+    out.insert("stateRoot".into(), data(header.state_root.as_slice()));
+    out.insert("timestamp".into(), quantity(header.timestamp));
+    out.insert(
+        "transactionsRoot".into(),
+        data(header.transactions_root.as_slice()),
+    );
+    if let Some(root) = header.withdrawals_root {
+        out.insert("withdrawalsRoot".into(), data(root.as_slice()));
+    }
+    out
+}
+
+/// Where a transaction sits, for its JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct TxContext {
+    /// The block's hash.
+    pub block_hash: B256,
+    /// The block's number.
+    pub block_number: u64,
+    /// The block's timestamp, rendered as `blockTimestamp` when `Some`.
+    pub block_timestamp: Option<u64>,
+    /// Index in the block.
+    pub index: u64,
+    /// The block's base fee (effective gas price of dynamic-fee transactions).
+    pub base_fee: Option<u64>,
+}
+
+/// A transaction that could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("transaction {index}: {reason}")]
+pub struct TxRenderError {
+    /// Its index in the block.
+    pub index: u64,
+    /// Why.
+    pub reason: String,
+}
+
+fn access_list_json(list: &alloy_eips::eip2930::AccessList) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|item| {
+                json!({
+                    "address": data(item.address.as_slice()),
+                    "storageKeys": item.storage_keys.iter().map(|key| data(key.as_slice())).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The sender of an EIP-2718 transaction (the zero address for Bor's
+/// state-sync type, which has no signature).
+pub fn recover_sender(envelope: &[u8]) -> Result<Address, String> {
+    if envelope.first() == Some(&STATE_SYNC_TX_TYPE) {
+        return Ok(Address::ZERO);
+    }
+    let tx = TxEnvelope::decode_2718(&mut &envelope[..]).map_err(|error| error.to_string())?;
+    let signing_hash = match &tx {
+        TxEnvelope::Legacy(signed) => signed.signature_hash(),
+        TxEnvelope::Eip2930(signed) => signed.signature_hash(),
+        TxEnvelope::Eip1559(signed) => signed.signature_hash(),
+        TxEnvelope::Eip4844(signed) => signed.signature_hash(),
+        TxEnvelope::Eip7702(signed) => signed.signature_hash(),
+    };
+    crate::bor::recover_address(&signing_hash, tx.signature())
+}
+
+/// Renders one transaction (EIP-2718 bytes) as `eth_getTransactionByHash` does.
+pub fn transaction_json(
+    envelope: &[u8],
+    sender: &Address,
+    context: &TxContext,
+) -> Result<Value, TxRenderError> {
+    let hash = alloy_primitives::keccak256(envelope);
+    let fail = |reason: String| TxRenderError {
+        index: context.index,
+        reason,
+    };
+    let mut out = Map::new();
+    out.insert("blockHash".into(), data(context.block_hash.as_slice()));
+    out.insert("blockNumber".into(), quantity(context.block_number));
+    if let Some(timestamp) = context.block_timestamp {
+        out.insert("blockTimestamp".into(), quantity(timestamp));
+    }
+    out.insert("from".into(), data(sender.as_slice()));
+    if envelope.first() == Some(&STATE_SYNC_TX_TYPE) {
+        decode_state_sync_tx(envelope).map_err(|error| fail(error.to_string()))?;
+        // Bor renders the state-sync type with zero fees and no signature.
+        for (key, value) in [
+            ("gas", quantity(0)),
+            ("gasPrice", quantity(0)),
+            ("hash", data(hash.as_slice())),
+            ("input", data(&[])),
+            ("nonce", quantity(0)),
+            ("to", data(Address::ZERO.as_slice())),
+            ("transactionIndex", quantity(context.index)),
+            ("value", quantity(0)),
+            ("type", quantity(u64::from(STATE_SYNC_TX_TYPE))),
+            ("v", quantity(0)),
+            ("r", quantity(0)),
+            ("s", quantity(0)),
+        ] {
+            out.insert(key.into(), value);
+        }
+        return Ok(Value::Object(out));
+    }
+    let tx =
+        TxEnvelope::decode_2718(&mut &envelope[..]).map_err(|error| fail(error.to_string()))?;
+    let gas_price = match (tx.max_priority_fee_per_gas(), context.base_fee) {
+        (Some(_), Some(base_fee)) => tx.effective_gas_price(Some(base_fee)),
+        _ => tx.max_fee_per_gas(),
+    };
+    out.insert("gas".into(), quantity(tx.gas_limit()));
+    out.insert("gasPrice".into(), Value::String(format!("{gas_price:#x}")));
+    if let Some(tip) = tx.max_priority_fee_per_gas() {
+        out.insert(
+            "maxFeePerGas".into(),
+            Value::String(format!("{:#x}", tx.max_fee_per_gas())),
+        );
+        out.insert(
+            "maxPriorityFeePerGas".into(),
+            Value::String(format!("{tip:#x}")),
+        );
+    }
+    if let Some(blob_fee) = tx.max_fee_per_blob_gas() {
+        out.insert(
+            "maxFeePerBlobGas".into(),
+            Value::String(format!("{blob_fee:#x}")),
+        );
+    }
+    out.insert("hash".into(), data(hash.as_slice()));
+    out.insert("input".into(), data(tx.input()));
+    out.insert("nonce".into(), quantity(tx.nonce()));
+    out.insert(
+        "to".into(),
+        tx.to().map_or(Value::Null, |to| data(to.as_slice())),
+    );
+    out.insert("transactionIndex".into(), quantity(context.index));
+    out.insert("value".into(), quantity_u256(tx.value()));
+    out.insert("type".into(), quantity(u64::from(u8::from(tx.tx_type()))));
+    if let Some(list) = tx.access_list() {
+        out.insert("accessList".into(), access_list_json(list));
+    }
+    let signature = tx.signature();
+    let typed = !matches!(tx, TxEnvelope::Legacy(_));
+    if let Some(chain_id) = tx.chain_id()
+        && (typed || chain_id != 0)
+    {
+        out.insert("chainId".into(), quantity(chain_id));
+    }
+    if let Some(hashes) = tx.blob_versioned_hashes() {
+        out.insert(
+            "blobVersionedHashes".into(),
+            Value::Array(hashes.iter().map(|hash| data(hash.as_slice())).collect()),
+        );
+    }
+    if let Some(list) = tx.authorization_list() {
+        out.insert(
+            "authorizationList".into(),
+            Value::Array(
+                list.iter()
+                    .map(|auth| {
+                        json!({
+                            "chainId": quantity_u256(auth.chain_id),
+                            "address": data(auth.address.as_slice()),
+                            "nonce": quantity(auth.nonce),
+                            "yParity": quantity(u64::from(auth.y_parity())),
+                            "r": quantity_u256(auth.r()),
+                            "s": quantity_u256(auth.s()),
+                        })
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    let v = match &tx {
+        TxEnvelope::Legacy(signed) => {
+            let parity = u64::from(signature.v());
+            match signed.tx().chain_id {
+                Some(chain_id) => chain_id * 2 + 35 + parity,
+                None => 27 + parity,
+            }
+        }
+        _ => u64::from(signature.v()),
+    };
+    out.insert("v".into(), quantity(v));
+    out.insert("r".into(), quantity_u256(signature.r()));
+    out.insert("s".into(), quantity_u256(signature.s()));
+    if typed {
+        out.insert("yParity".into(), quantity(u64::from(signature.v())));
+    }
+    Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_and_data() {
+        assert_eq!(quantity(0), json!("0x0"));
+        assert_eq!(quantity(255), json!("0xff"));
+        assert_eq!(data(&[0, 1, 0xab]), json!("0x0001ab"));
+        assert_eq!(parse_u64("n", "0x1f").unwrap(), 31);
+        assert!(parse_u64("n", "0x01").is_err());
+        assert!(parse_u64("n", "12").is_err());
+    }
+
+    #[test]
+    fn header_json_round_trips() {
+        let header = Header {
+            number: 9,
+            difficulty: U256::from(5),
+            base_fee_per_gas: Some(7),
+            extra_data: Bytes::from_static(&[1, 2, 3]),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let json = Value::Object(header_json(&header, &hash));
+        assert_eq!(header_from_json(&json).unwrap(), header);
+        assert_eq!(json["hash"], data(hash.as_slice()));
+        let mut broken = json.clone();
+        broken["gasUsed"] = Value::Null;
+        assert_eq!(
+            header_from_json(&broken).unwrap_err(),
+            JsonShapeError::Missing("gasUsed")
+        );
+    }
+}
