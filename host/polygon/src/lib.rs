@@ -13,6 +13,7 @@ pub mod rpc_json;
 pub mod schedule;
 pub mod spec;
 pub mod state_sync;
+pub mod valset;
 
 pub use block::{BlockDecodeError, decode_body_shape, decode_header, decode_receipts_shape};
 pub use spec::ChainSpec;

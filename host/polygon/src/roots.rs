@@ -93,6 +93,58 @@ pub fn body_uncles(body: &[u8]) -> Result<&[u8], BlockDecodeError> {
         .ok_or_else(|| malformed("body", "truncated uncle list"))
 }
 
+/// Encodes EIP-2718 items as the RLP list a body or receipt list holds:
+/// legacy items (RLP lists) as they are, typed items as RLP strings.
+pub fn encode_envelopes<T: AsRef<[u8]>>(items: &[T]) -> Vec<u8> {
+    let payload_length: usize = items
+        .iter()
+        .map(|item| envelope_item_length(item.as_ref()))
+        .sum();
+    let mut out = Vec::with_capacity(payload_length + 5);
+    RlpHeader {
+        list: true,
+        payload_length,
+    }
+    .encode(&mut out);
+    for item in items {
+        let item = item.as_ref();
+        if item.first().is_some_and(|first| *first >= 0xc0) {
+            out.extend_from_slice(item);
+        } else {
+            RlpHeader {
+                list: false,
+                payload_length: item.len(),
+            }
+            .encode(&mut out);
+            out.extend_from_slice(item);
+        }
+    }
+    out
+}
+
+fn envelope_item_length(item: &[u8]) -> usize {
+    if item.first().is_some_and(|first| *first >= 0xc0) {
+        item.len()
+    } else {
+        alloy_rlp::length_of_length(item.len()) + item.len()
+    }
+}
+
+/// Encodes a body `[transactions, uncles]` from EIP-2718 transactions and
+/// the raw RLP uncle list.
+pub fn encode_body<T: AsRef<[u8]>>(transactions: &[T], uncles: &[u8]) -> Vec<u8> {
+    let list = encode_envelopes(transactions);
+    let mut out = Vec::with_capacity(list.len() + uncles.len() + 5);
+    RlpHeader {
+        list: true,
+        payload_length: list.len() + uncles.len(),
+    }
+    .encode(&mut out);
+    out.extend_from_slice(&list);
+    out.extend_from_slice(uncles);
+    out
+}
+
 /// The trie root of EIP-2718 encoded items (transactions or receipts).
 pub fn ordered_root(items: &[&[u8]]) -> B256 {
     alloy_trie::root::ordered_trie_root_encoded(items)
@@ -149,6 +201,7 @@ mod tests {
         body.push(0xc0);
         let items = body_transactions(&body).unwrap();
         assert_eq!(items.len(), 2);
+        assert_eq!(encode_body(&items, &[0xc0]), body);
         assert_eq!(items[1][0], 0x02);
         assert_eq!(ordered_root(&items), calculate_transaction_root(&txs));
         assert_eq!(transaction_hash(items[1]), keccak256(txs[1].encoded_2718()));
@@ -170,5 +223,6 @@ mod tests {
         alloy_rlp::encode_list::<_, ReceiptEnvelope>(&receipts, &mut list);
         let items = envelope_items("receipts", &list).unwrap();
         assert_eq!(ordered_root(&items), calculate_receipt_root(&receipts));
+        assert_eq!(encode_envelopes(&items), list);
     }
 }

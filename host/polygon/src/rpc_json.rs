@@ -284,8 +284,27 @@ pub fn transaction_json(
     }
     out.insert("from".into(), data(sender.as_slice()));
     if envelope.first() == Some(&STATE_SYNC_TX_TYPE) {
-        decode_state_sync_tx(envelope).map_err(|error| fail(error.to_string()))?;
-        // Bor renders the state-sync type with zero fees and no signature.
+        let events = decode_state_sync_tx(envelope).map_err(|error| fail(error.to_string()))?;
+        // The state-sync type has no fees and no signature. Its events are
+        // rendered as `stateSyncData` so that a client can rebuild the exact
+        // bytes (this field's name is ours; Bor's own rendering of the type
+        // is not confirmed).
+        out.insert(
+            "stateSyncData".into(),
+            Value::Array(
+                events
+                    .iter()
+                    .map(|event| {
+                        json!({
+                            "id": quantity(event.id),
+                            "contract": data(event.contract.as_slice()),
+                            "data": data(&event.data),
+                            "txHash": data(event.tx_hash.as_slice()),
+                        })
+                    })
+                    .collect(),
+            ),
+        );
         for (key, value) in [
             ("gas", quantity(0)),
             ("gasPrice", quantity(0)),
@@ -426,4 +445,106 @@ mod tests {
             JsonShapeError::Missing("gasUsed")
         );
     }
+}
+
+/// Everything a receipt's JSON says, gathered by the caller.
+#[derive(Debug, Clone)]
+pub struct ReceiptView<'a> {
+    /// The transaction's hash.
+    pub tx_hash: B256,
+    /// Its index in the block.
+    pub tx_index: u64,
+    /// The block.
+    pub block_hash: B256,
+    /// The block's number.
+    pub block_number: u64,
+    /// The block's timestamp, rendered as `blockTimestamp` when `Some`.
+    pub block_timestamp: Option<u64>,
+    /// The sender.
+    pub from: Address,
+    /// The recipient (`None` for a creation).
+    pub to: Option<Address>,
+    /// The created contract.
+    pub contract_address: Option<Address>,
+    /// The transaction type.
+    pub tx_type: u8,
+    /// Success (post-Byzantium status).
+    pub status: bool,
+    /// Cumulative gas used.
+    pub cumulative_gas_used: u64,
+    /// Gas used by this transaction.
+    pub gas_used: u64,
+    /// Effective gas price.
+    pub effective_gas_price: u128,
+    /// The logs.
+    pub logs: &'a [alloy_primitives::Log],
+    /// The bloom.
+    pub bloom: &'a Bloom,
+    /// The block-wide index of the first log.
+    pub first_log_index: u64,
+}
+
+/// Renders one log as `eth_getLogs` and receipts do.
+pub fn log_json(log: &alloy_primitives::Log, view: &ReceiptView<'_>, log_index: u64) -> Value {
+    let mut out = Map::new();
+    out.insert("address".into(), data(log.address.as_slice()));
+    out.insert(
+        "topics".into(),
+        Value::Array(
+            log.topics()
+                .iter()
+                .map(|topic| data(topic.as_slice()))
+                .collect(),
+        ),
+    );
+    out.insert("data".into(), data(&log.data.data));
+    out.insert("blockNumber".into(), quantity(view.block_number));
+    out.insert("transactionHash".into(), data(view.tx_hash.as_slice()));
+    out.insert("transactionIndex".into(), quantity(view.tx_index));
+    out.insert("blockHash".into(), data(view.block_hash.as_slice()));
+    if let Some(timestamp) = view.block_timestamp {
+        out.insert("blockTimestamp".into(), quantity(timestamp));
+    }
+    out.insert("logIndex".into(), quantity(log_index));
+    out.insert("removed".into(), Value::Bool(false));
+    Value::Object(out)
+}
+
+/// Renders a receipt as `eth_getTransactionReceipt` does.
+pub fn receipt_json(view: &ReceiptView<'_>) -> Value {
+    let logs: Vec<Value> = view
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(offset, log)| log_json(log, view, view.first_log_index + offset as u64))
+        .collect();
+    let mut out = Map::new();
+    out.insert("blockHash".into(), data(view.block_hash.as_slice()));
+    out.insert("blockNumber".into(), quantity(view.block_number));
+    out.insert(
+        "contractAddress".into(),
+        view.contract_address
+            .map_or(Value::Null, |address| data(address.as_slice())),
+    );
+    out.insert(
+        "cumulativeGasUsed".into(),
+        quantity(view.cumulative_gas_used),
+    );
+    out.insert(
+        "effectiveGasPrice".into(),
+        Value::String(format!("{:#x}", view.effective_gas_price)),
+    );
+    out.insert("from".into(), data(view.from.as_slice()));
+    out.insert("gasUsed".into(), quantity(view.gas_used));
+    out.insert("logs".into(), Value::Array(logs));
+    out.insert("logsBloom".into(), data(view.bloom.as_slice()));
+    out.insert("status".into(), quantity(u64::from(view.status)));
+    out.insert(
+        "to".into(),
+        view.to.map_or(Value::Null, |to| data(to.as_slice())),
+    );
+    out.insert("transactionHash".into(), data(view.tx_hash.as_slice()));
+    out.insert("transactionIndex".into(), quantity(view.tx_index));
+    out.insert("type".into(), quantity(u64::from(view.tx_type)));
+    Value::Object(out)
 }

@@ -1,6 +1,7 @@
 //! Command-line arguments and dispatch. Each subcommand lives in its own module.
 
 mod config_cmd;
+mod devnet_cmd;
 mod nodekey_cmd;
 mod plugins_cmd;
 mod run_cmd;
@@ -36,6 +37,9 @@ enum Command {
     /// Check a configuration file.
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Run the embedded devnet: a Bor-format chain served over JSON-RPC, an
+    /// L1 with RootChain checkpoints, and Heimdall REST.
+    Devnet(devnet_cmd::DevnetArgs),
     /// Print the version and the plugin ABI version.
     Version,
 }
@@ -47,6 +51,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Plugins(command) => plugins_cmd::execute(command),
         Command::Nodekey(command) => nodekey_cmd::execute(command),
         Command::Config(command) => config_cmd::execute(command),
+        Command::Devnet(args) => devnet_cmd::run(args),
         Command::Version => {
             println!("hypasis-sync {}", hypasis_sync::VERSION);
             println!("plugin ABI {}", hypasis_plugin_api::ABI_VERSION);

@@ -1,0 +1,138 @@
+//! JSON-RPC 2.0 framing: single calls and batches, and the error shapes
+//! go-ethereum answers with.
+
+use serde_json::{Value, json};
+
+/// A JSON-RPC error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    /// Error code.
+    pub code: i64,
+    /// Message.
+    pub message: String,
+}
+
+impl RpcError {
+    /// -32602.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        RpcError {
+            code: -32602,
+            message: message.into(),
+        }
+    }
+
+    /// -32601, with geth's wording.
+    pub fn method_not_found(method: &str) -> Self {
+        RpcError {
+            code: -32601,
+            message: format!("the method {method} does not exist/is not available"),
+        }
+    }
+
+    /// -32000, a server-side failure with a message.
+    pub fn server(message: impl Into<String>) -> Self {
+        RpcError {
+            code: -32000,
+            message: message.into(),
+        }
+    }
+}
+
+/// Builds a success response.
+pub fn success(id: &Value, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+/// Builds an error response.
+pub fn failure(id: &Value, error: &RpcError) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": error.code, "message": error.message } })
+}
+
+/// Answers a request body (one call or a batch) with `call(method, params)`.
+/// Returns `None` only for a batch made entirely of notifications.
+pub fn answer(
+    body: &[u8],
+    mut call: impl FnMut(&str, &Value) -> Result<Value, RpcError>,
+) -> Option<Value> {
+    let request: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(error) => {
+            return Some(failure(
+                &Value::Null,
+                &RpcError {
+                    code: -32700,
+                    message: format!("parse error: {error}"),
+                },
+            ));
+        }
+    };
+    let mut one = |call_value: &Value| -> Value {
+        let id = call_value.get("id").cloned().unwrap_or(Value::Null);
+        let Some(method) = call_value.get("method").and_then(Value::as_str) else {
+            return failure(
+                &id,
+                &RpcError {
+                    code: -32600,
+                    message: "invalid request".into(),
+                },
+            );
+        };
+        if call_value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+            return failure(
+                &id,
+                &RpcError {
+                    code: -32600,
+                    message: "invalid request: jsonrpc must be \"2.0\"".into(),
+                },
+            );
+        }
+        let params = call_value
+            .get("params")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
+        match call(method, &params) {
+            Ok(result) => success(&id, result),
+            Err(error) => failure(&id, &error),
+        }
+    };
+    match &request {
+        Value::Array(calls) if calls.is_empty() => Some(failure(
+            &Value::Null,
+            &RpcError {
+                code: -32600,
+                message: "empty batch".into(),
+            },
+        )),
+        Value::Array(calls) => Some(Value::Array(calls.iter().map(&mut one).collect())),
+        Value::Object(_) => Some(one(&request)),
+        _ => Some(failure(
+            &Value::Null,
+            &RpcError {
+                code: -32600,
+                message: "invalid request".into(),
+            },
+        )),
+    }
+}
+
+/// The `index`-th parameter.
+pub fn param(params: &Value, index: usize) -> Option<&Value> {
+    params
+        .as_array()
+        .and_then(|list| list.get(index))
+        .filter(|value| !value.is_null())
+}
+
+/// A u64 parameter given as a JSON number or a hex quantity.
+pub fn param_u64(params: &Value, index: usize, name: &str) -> Result<u64, RpcError> {
+    match param(params, index) {
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .ok_or_else(|| RpcError::invalid_params(format!("{name}: not a u64"))),
+        Some(Value::String(text)) => hypasis_polygon::rpc_json::parse_u64("param", text)
+            .map_err(|error| RpcError::invalid_params(format!("{name}: {error}"))),
+        _ => Err(RpcError::invalid_params(format!(
+            "missing value for required argument {index} ({name})"
+        ))),
+    }
+}

@@ -1,0 +1,269 @@
+//! The upstream JSON-RPC a Polygon provider offers, over the devnet chain,
+//! with this endpoint's faults applied.
+
+use std::sync::Arc;
+
+use alloy_primitives::B256;
+use hypasis_polygon::{
+    checkpoint::{check_root_range, checkpoint_leaf, checkpoint_root},
+    rpc_json::{parse_b256, quantity},
+};
+use parking_lot::RwLock;
+use serde_json::Value;
+
+use crate::{
+    block::DevBlock,
+    chain::Chain,
+    faults::{FaultPlan, FaultSettings, tampered},
+    jsonrpc::{RpcError, param, param_u64},
+    render,
+};
+
+/// One upstream endpoint: the shared chain seen through its own faults.
+#[derive(Clone)]
+pub struct UpstreamEndpoint {
+    chain: Arc<RwLock<Chain>>,
+    faults: FaultPlan,
+}
+
+enum BlockId {
+    Number(u64),
+    Hash(B256),
+}
+
+impl UpstreamEndpoint {
+    /// An endpoint over `chain` with `faults`.
+    pub fn new(chain: Arc<RwLock<Chain>>, faults: FaultPlan) -> Self {
+        UpstreamEndpoint { chain, faults }
+    }
+
+    /// The endpoint's fault plan.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.faults
+    }
+
+    fn head(&self, chain: &Chain, settings: &FaultSettings) -> u64 {
+        let head = chain.head().number();
+        settings.stale_head.map_or(head, |stale| stale.min(head))
+    }
+
+    fn block_id(
+        &self,
+        chain: &Chain,
+        settings: &FaultSettings,
+        value: Option<&Value>,
+    ) -> Result<BlockId, RpcError> {
+        let text = match value {
+            None => return Ok(BlockId::Number(self.head(chain, settings))),
+            Some(Value::String(text)) => text.as_str(),
+            Some(Value::Object(object)) => {
+                if let Some(hash) = object.get("blockHash").and_then(Value::as_str) {
+                    return parse_b256("blockHash", hash)
+                        .map(BlockId::Hash)
+                        .map_err(|error| RpcError::invalid_params(error.to_string()));
+                }
+                object
+                    .get("blockNumber")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| RpcError::invalid_params("expected blockHash or blockNumber"))?
+            }
+            Some(other) => {
+                return Err(RpcError::invalid_params(format!(
+                    "invalid block identifier {other}"
+                )));
+            }
+        };
+        let milestone = chain
+            .milestones()
+            .last()
+            .map_or(0, |milestone| milestone.end);
+        match text {
+            "latest" | "pending" => Ok(BlockId::Number(self.head(chain, settings))),
+            "earliest" => Ok(BlockId::Number(0)),
+            "finalized" | "safe" => Ok(BlockId::Number(milestone.min(self.head(chain, settings)))),
+            _ if text.len() == 66 => parse_b256("block", text)
+                .map(BlockId::Hash)
+                .map_err(|error| RpcError::invalid_params(error.to_string())),
+            _ => hypasis_polygon::rpc_json::parse_u64("block", text)
+                .map(BlockId::Number)
+                .map_err(|error| RpcError::invalid_params(error.to_string())),
+        }
+    }
+
+    /// The block this endpoint shows for `id`, with its lies applied.
+    fn find(&self, chain: &Chain, settings: &FaultSettings, id: BlockId) -> Option<DevBlock> {
+        let head = self.head(chain, settings);
+        let block = match id {
+            BlockId::Number(number) => chain.by_number(number)?,
+            BlockId::Hash(hash) => chain.by_hash(&hash)?,
+        };
+        if block.number() > head {
+            return None;
+        }
+        let mut shown = (**block).clone();
+        for tamper in settings
+            .tamper
+            .iter()
+            .filter(|tamper| tamper.block == block.number())
+        {
+            shown = tampered(&shown, tamper);
+        }
+        Some(shown)
+    }
+
+    /// Answers one call.
+    pub fn call(&self, method: &str, params: &Value) -> Result<Value, RpcError> {
+        let settings = self.faults.settings();
+        if self.faults.roll(settings.error_rate) {
+            return Err(RpcError {
+                code: -32603,
+                message: "devnet: injected internal error".into(),
+            });
+        }
+        let chain = self.chain.read();
+        let spec = chain.generator().spec();
+        match method {
+            "eth_chainId" => Ok(quantity(spec.chain_id)),
+            "net_version" => Ok(Value::String(spec.network_id.to_string())),
+            "eth_syncing" => Ok(Value::Bool(false)),
+            "eth_blockNumber" => Ok(quantity(self.head(&chain, &settings))),
+            "eth_getBlockByNumber" | "eth_getBlockByHash" => {
+                let id = if method == "eth_getBlockByHash" {
+                    let text = param(params, 0)
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| RpcError::invalid_params("missing block hash"))?;
+                    BlockId::Hash(
+                        parse_b256("hash", text)
+                            .map_err(|error| RpcError::invalid_params(error.to_string()))?,
+                    )
+                } else {
+                    self.block_id(&chain, &settings, param(params, 0))?
+                };
+                let full = param(params, 1).and_then(Value::as_bool).unwrap_or(false);
+                Ok(self
+                    .find(&chain, &settings, id)
+                    .map_or(Value::Null, |block| render::block(&block, full)))
+            }
+            "eth_getBlockReceipts" => {
+                let id = self.block_id(&chain, &settings, param(params, 0))?;
+                let Some(block) = self.find(&chain, &settings, id) else {
+                    return Ok(Value::Null);
+                };
+                if settings.missing_all_receipts
+                    || settings.missing_receipts.contains(&block.number())
+                {
+                    return Ok(Value::Null);
+                }
+                Ok(render::receipts(&block))
+            }
+            "eth_getTransactionByHash" | "eth_getTransactionReceipt" => {
+                let text = param(params, 0)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| RpcError::invalid_params("missing transaction hash"))?;
+                let hash = parse_b256("hash", text)
+                    .map_err(|error| RpcError::invalid_params(error.to_string()))?;
+                let Some((block, index)) = chain.transaction(&hash) else {
+                    return Ok(Value::Null);
+                };
+                let Some(block) = self.find(&chain, &settings, BlockId::Hash(block.hash)) else {
+                    return Ok(Value::Null);
+                };
+                if method == "eth_getTransactionReceipt" {
+                    if settings.missing_all_receipts
+                        || settings.missing_receipts.contains(&block.number())
+                    {
+                        return Ok(Value::Null);
+                    }
+                    Ok(render::receipt(&block, index).unwrap_or(Value::Null))
+                } else {
+                    Ok(render::transaction(&block, index).unwrap_or(Value::Null))
+                }
+            }
+            "bor_getRootHash" | "eth_getRootHash" => {
+                let start = param_u64(params, 0, "start")?;
+                let end = param_u64(params, 1, "end")?;
+                check_root_range(start, end, self.head(&chain, &settings))
+                    .map_err(|error| RpcError::server(error.to_string()))?;
+                let leaves: Vec<B256> = (start..=end)
+                    .filter_map(|number| self.find(&chain, &settings, BlockId::Number(number)))
+                    .map(|block| {
+                        checkpoint_leaf(
+                            block.number(),
+                            block.header.timestamp,
+                            &block.header.transactions_root,
+                            &block.header.receipts_root,
+                        )
+                    })
+                    .collect();
+                let root =
+                    checkpoint_root(&leaves).ok_or_else(|| RpcError::server("unknown block"))?;
+                Ok(Value::String(hex_plain(root.as_slice())))
+            }
+            _ => Err(RpcError::method_not_found(method)),
+        }
+    }
+}
+
+fn hex_plain(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{config::ChainConfig, generator::ChainGenerator};
+    use serde_json::json;
+
+    fn endpoint() -> UpstreamEndpoint {
+        let mut chain = Chain::new(ChainGenerator::new(ChainConfig::default()).unwrap());
+        for _ in 0..40 {
+            chain.grow();
+        }
+        UpstreamEndpoint::new(Arc::new(RwLock::new(chain)), FaultPlan::new(1))
+    }
+
+    #[test]
+    fn basic_methods_and_errors() {
+        let endpoint = endpoint();
+        assert_eq!(
+            endpoint.call("eth_blockNumber", &json!([])).unwrap(),
+            json!("0x28")
+        );
+        assert_eq!(
+            endpoint.call("net_version", &json!([])).unwrap(),
+            json!("137137")
+        );
+        assert_eq!(
+            endpoint
+                .call("eth_getBlockByNumber", &json!(["0x99", false]))
+                .unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            endpoint.call("eth_nope", &json!([])).unwrap_err().code,
+            -32601
+        );
+        assert_eq!(
+            endpoint
+                .call("bor_getRootHash", &json!([10, 5]))
+                .unwrap_err()
+                .message,
+            "Start: 10 and end block: 5 exceed max allowed checkpoint length: 32768"
+        );
+        let root = endpoint.call("bor_getRootHash", &json!([1, 32])).unwrap();
+        assert_eq!(root.as_str().unwrap().len(), 64);
+        endpoint
+            .faults()
+            .update(|settings| settings.stale_head = Some(20));
+        assert_eq!(
+            endpoint.call("eth_blockNumber", &json!([])).unwrap(),
+            json!("0x14")
+        );
+        assert_eq!(
+            endpoint
+                .call("eth_getBlockByNumber", &json!(["0x15", false]))
+                .unwrap(),
+            Value::Null
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! `hypasis-sync devnet`: the embedded devnet.
+
+use std::{net::IpAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::Args;
+use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions, script::FaultScript};
+use hypasis_sync::{config::LogConfig, logging};
+use tokio_util::sync::CancellationToken;
+
+/// Flags of `hypasis-sync devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Wall-clock time between new blocks (e.g. `2s`, `50ms`).
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    block_time: Duration,
+    /// Checkpoint lengths are multiples of this many blocks (Heimdall's average length).
+    #[arg(long, default_value_t = 256)]
+    checkpoint_interval: u64,
+    /// Longest checkpoint, in blocks.
+    #[arg(long, default_value_t = 1024)]
+    checkpoint_max: u64,
+    /// How long a finished range waits before its checkpoint goes to L1.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    checkpoint_delay: Duration,
+    /// Start with this many blocks already made and checkpointed.
+    #[arg(long, default_value_t = 0)]
+    prefill: u64,
+    /// Seed of every key and value: the same seed makes the same chain.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Validators in the set.
+    #[arg(long, default_value_t = 5)]
+    validators: usize,
+    /// Average transactions per block (mainnet-like is ~100).
+    #[arg(long, default_value_t = 8)]
+    txs_per_block: u32,
+    /// Upstream JSON-RPC endpoints to serve, each with its own faults.
+    #[arg(long, default_value_t = 2)]
+    upstreams: usize,
+    /// A fault script (YAML; see docs/DEVNET.md).
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// First port: upstreams, then L1, then Heimdall REST. 0 picks free ports.
+    #[arg(long, default_value_t = 8547)]
+    port: u16,
+}
+
+pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
+    logging::init(
+        &LogConfig::default(),
+        std::env::var("HYPASIS_LOG").ok().as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let script = args.faults.as_deref().map(FaultScript::load).transpose()?;
+    let options = DevnetOptions {
+        chain: ChainConfig {
+            seed: args.seed,
+            validators: args.validators,
+            txs_per_block: args.txs_per_block,
+            ..ChainConfig::default()
+        },
+        checkpoints: CheckpointConfig {
+            interval: args.checkpoint_interval,
+            max_length: args.checkpoint_max,
+            delay: args.checkpoint_delay,
+            ..CheckpointConfig::default()
+        },
+        block_time: args.block_time,
+        prefill: args.prefill,
+        upstreams: args.upstreams,
+        host: args.host,
+        port: args.port,
+        script,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let devnet = Devnet::start(options).await?;
+        let spec = devnet.spec();
+        println!(
+            "Hypasis devnet (chain id {}, seed {})",
+            spec.chain_id, args.seed
+        );
+        for (index, url) in devnet.upstream_urls().iter().enumerate() {
+            println!(
+                "  upstream {index} JSON-RPC   {url}   (WebSocket {})",
+                devnet.upstream_ws_urls()[index]
+            );
+        }
+        println!(
+            "  L1 JSON-RPC           {}   (chain id {})",
+            devnet.l1_url(),
+            spec.l1.chain_id
+        );
+        println!("  RootChain contract    {:#x}", devnet.root_chain());
+        println!("  Heimdall REST         {}", devnet.heimdall_url());
+        println!(
+            "  chain spec            {}/hypasis/chain-spec",
+            devnet.heimdall_url()
+        );
+        if let Some(genesis) = spec.genesis_hash {
+            println!("  genesis               {genesis:#x}");
+        }
+        println!(
+            "  head                  {}   (a block every {:?})",
+            devnet.head(),
+            args.block_time
+        );
+        let token = CancellationToken::new();
+        hypasis_sync::shutdown::cancel_on_signal(token.clone());
+        token.cancelled().await;
+        devnet.stop().await;
+        anyhow::Ok(())
+    })
+}
