@@ -213,3 +213,94 @@ fn run_refuses_to_start_without_its_plugins() {
         stderr(&output)
     );
 }
+
+fn http_post(url: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn devnet_prints_its_urls_and_serves_them() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hypasis-sync"))
+        .args([
+            "devnet",
+            "--port",
+            "0",
+            "--prefill",
+            "300",
+            "--block-time",
+            "1h",
+            "--upstreams",
+            "1",
+        ])
+        .env_remove("HYPASIS_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, received) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    while !printed
+        .iter()
+        .any(|line: &String| line.trim_start().starts_with("head"))
+    {
+        printed.push(
+            received
+                .recv_timeout(Duration::from_secs(120))
+                .expect("the devnet prints its URLs"),
+        );
+    }
+    let find = |label: &str| -> String {
+        printed
+            .iter()
+            .find(|line| line.trim_start().starts_with(label))
+            .and_then(|line| {
+                line.split_whitespace()
+                    .find(|word| word.starts_with("http://") || word.starts_with("0x"))
+            })
+            .unwrap_or_else(|| panic!("no `{label}` line in:\n{}", printed.join("\n")))
+            .to_string()
+    };
+    let upstream = find("upstream 0");
+    let l1 = find("L1 JSON-RPC");
+    let root_chain = find("RootChain contract");
+    assert_eq!(root_chain.len(), 42);
+    find("Heimdall REST");
+    let head = http_post(
+        &upstream,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}"#,
+    );
+    assert!(head.contains(r#""result":"0x12c""#), "{head}");
+    let code = http_post(
+        &l1,
+        &format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"eth_getCode","params":["{root_chain}","latest"]}}"#
+        ),
+    );
+    assert!(
+        code.contains(r#""result":"0x6"#),
+        "RootChain has code: {code}"
+    );
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

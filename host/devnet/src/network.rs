@@ -290,6 +290,8 @@ impl Devnet {
             let mut ticker =
                 tokio::time::interval(options.block_time.max(Duration::from_millis(1)));
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is immediate; the first new block comes one block time later.
+            ticker.tick().await;
             let mut pending: Option<(Instant, u64)> = None;
             loop {
                 tokio::select! {
