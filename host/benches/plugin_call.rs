@@ -17,7 +17,8 @@ use hypasis_sync::{
     config::{Config, ValidationLevelName},
     plugins::PluginLoader,
 };
-use hypasis_validation_none::DecodeOnly;
+use hypasis_validation_core::Level;
+use hypasis_validation_none::LevelPlugin;
 
 fn release_plugin_dir() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -78,10 +79,11 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let request = request();
+    let decode_only = LevelPlugin::new(Level::None, hypasis_polygon::ChainSpec::mainnet());
 
     let mut group = c.benchmark_group("sync call: validate one header (validation-none)");
     group.bench_function("in-process", |b| {
-        b.iter(|| DecodeOnly.validate(request.clone()).expect("valid"))
+        b.iter(|| decode_only.validate(request.clone()).expect("valid"))
     });
     group.bench_function("across the ABI", |b| {
         b.iter(|| validation.validate(request.clone()).expect("valid"))

@@ -26,6 +26,9 @@ pub enum RunError {
     /// The node key could not be read or created.
     #[error(transparent)]
     NodeKey(#[from] NodeKeyError),
+    /// The chain spec could not be had.
+    #[error(transparent)]
+    ChainSpec(#[from] crate::chain::ChainSpecError),
     /// A plugin failed while stopping.
     #[error("while stopping: {0}")]
     Stop(PluginCallError),
@@ -125,7 +128,26 @@ impl PluginSet {
 
 /// Runs the host until `shutdown` is cancelled.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunError> {
-    let loader = PluginLoader::from_config(&config);
+    let mut loader = PluginLoader::from_config(&config);
+    // Validation levels above `none` apply chain rules: they get the spec.
+    let levels = [
+        (
+            config.sync.forward.enabled,
+            config.sync.forward.validation_level,
+        ),
+        (
+            config.sync.backward.enabled,
+            config.sync.backward.validation_level,
+        ),
+    ];
+    if levels
+        .iter()
+        .any(|(enabled, level)| *enabled && *level != crate::config::ValidationLevelName::None)
+    {
+        let spec = crate::chain::resolve(config.chain, config.heimdall.url.as_deref()).await?;
+        tracing::info!(chain = %spec.name, chain_id = spec.chain_id, "chain spec loaded");
+        loader = loader.with_chain(serde_json::to_value(&spec).unwrap_or_default());
+    }
     tracing::info!(dir = %loader.dir().display(), "loading plugins");
     let plugins = PluginSet::load(&config, &loader)?;
     tracing::info!(

@@ -8,6 +8,8 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod chain;
+pub mod checkpoints;
 pub mod config;
 pub mod logging;
 pub mod nodekey;

@@ -389,3 +389,115 @@ async fn out_of_tree_storage_is_built_alone_loaded_by_path_and_used() {
     );
     assert_eq!(storage.stats().unwrap().blocks, 4);
 }
+
+#[test]
+fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
+    use hypasis_devnet::{
+        ChainConfig,
+        chain::Chain,
+        faults::{Tamper, TamperTarget, tampered},
+        generator::ChainGenerator,
+    };
+    use hypasis_plugin_api::{Producer, Span};
+
+    let dir = common::built_in_plugin_dir();
+    let data = tempfile::tempdir().unwrap();
+    let mut chain = Chain::new(
+        ChainGenerator::new(ChainConfig {
+            txs_per_block: 3,
+            ..ChainConfig::default()
+        })
+        .unwrap(),
+    );
+    for _ in 0..80 {
+        chain.grow();
+    }
+    let spec = chain.generator().spec().clone();
+    let spans: Vec<Span> = (0..=1)
+        .map(|id| {
+            let (start, end) = spec.span_range(id);
+            let producers: Vec<Producer> = chain
+                .generator()
+                .span_producers(id)
+                .iter()
+                .map(|validator| Producer {
+                    id: validator.id,
+                    address: validator.address.0.0,
+                    power: validator.power,
+                })
+                .collect();
+            Span {
+                id,
+                range: BlockRange::new(start, end),
+                producers: producers.into(),
+            }
+        })
+        .collect();
+    let raw = |block: &hypasis_devnet::block::DevBlock| RawBlock {
+        number: block.number(),
+        hash: block.hash.0,
+        header: block.header_rlp.to_vec().into(),
+        body: ROption::RSome(block.body_rlp.to_vec().into()),
+        receipts: ROption::RSome(block.receipts_rlp.to_vec().into()),
+        state_sync: ROption::RNone,
+    };
+    let honest: Vec<RawBlock> = (20..=60)
+        .map(|number| raw(chain.by_number(number).unwrap()))
+        .collect();
+    let request = |blocks: Vec<RawBlock>| ValidationRequest {
+        direction: Direction::Forward,
+        blocks: blocks.into(),
+        parent: ROption::RNone,
+        child: ROption::RNone,
+        anchors: RVec::new(),
+        checkpoints: RVec::new(),
+        spans: spans.clone().into(),
+    };
+    let loader = loader(&dir, data.path()).with_chain(serde_json::to_value(&spec).unwrap());
+    let lie = tampered(
+        chain.by_number(40).unwrap(),
+        &Tamper {
+            block: 40,
+            target: TamperTarget::Transaction { index: 0 },
+            rehash: false,
+        },
+    );
+    let mut lying = honest.clone();
+    lying[20] = raw(&lie);
+    for (level, rejects_the_transaction) in [
+        (ValidationLevelName::None, false),
+        (ValidationLevelName::Header, false),
+        (ValidationLevelName::Light, true),
+        (ValidationLevelName::Full, true),
+    ] {
+        let plugin = loader
+            .validation("sync.forward.validation_level", level, "forward")
+            .unwrap();
+        assert!(
+            matches!(
+                plugin.validate(request(honest.clone())).unwrap(),
+                Verdict::Accepted { .. }
+            ),
+            "{level:?}"
+        );
+        let verdict = plugin.validate(request(lying.clone())).unwrap();
+        match (verdict, rejects_the_transaction) {
+            (Verdict::Rejected(rejection), true) => assert_eq!(
+                (rejection.number, rejection.field.as_str()),
+                (40, "transactionsRoot")
+            ),
+            (Verdict::Accepted { .. }, false) => {}
+            (other, _) => panic!("{level:?}: {other:?}"),
+        }
+    }
+
+    // Without a chain spec, a level that needs one refuses to start.
+    let error = self::loader(&dir, data.path())
+        .validation(
+            "sync.backward.validation_level",
+            ValidationLevelName::Full,
+            "backward",
+        )
+        .unwrap_err();
+    assert!(error.to_string().ends_with("plugin `validation-full` failed to initialise: config error: validation-full: needs a chain spec and none was passed"), "{error}");
+}

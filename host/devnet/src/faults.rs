@@ -6,6 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::{Bytes, U256, keccak256};
 use alloy_rlp::Encodable;
+use hypasis_polygon::roots::{encode_body, encode_envelopes};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -220,5 +221,14 @@ pub fn tampered(block: &DevBlock, tamper: &Tamper) -> DevBlock {
             }
         }
     }
+    // Keep the raw parts in step with the changed transactions and receipts.
+    let transactions: Vec<&[u8]> = lie.txs.iter().map(|tx| tx.envelope.as_ref()).collect();
+    let receipts: Vec<&[u8]> = lie
+        .receipts
+        .iter()
+        .map(|receipt| receipt.envelope.as_ref())
+        .collect();
+    lie.body_rlp = encode_body(&transactions, &[0xc0]).into();
+    lie.receipts_rlp = encode_envelopes(&receipts).into();
     lie
 }

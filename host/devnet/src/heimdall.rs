@@ -45,6 +45,7 @@ pub struct HeimdallApi {
     checkpoints: Checkpoints,
     avg_checkpoint_length: u64,
     max_checkpoint_length: u64,
+    root_chain: Address,
 }
 
 fn error(status: u16, code: u64, message: String) -> HttpResponse {
@@ -100,18 +101,21 @@ fn validator_json(validator: &DevValidator, priority: i64) -> Value {
 }
 
 impl HeimdallApi {
-    /// The API over `chain` and `checkpoints`, reporting these checkpoint params.
+    /// The API over `chain` and `checkpoints`, reporting these checkpoint
+    /// params and the RootChain address in the chain spec it serves.
     pub fn new(
         chain: Arc<RwLock<Chain>>,
         checkpoints: Checkpoints,
         avg_checkpoint_length: u64,
         max_checkpoint_length: u64,
+        root_chain: Address,
     ) -> Self {
         HeimdallApi {
             chain,
             checkpoints,
             avg_checkpoint_length,
             max_checkpoint_length,
+            root_chain,
         }
     }
 
@@ -162,7 +166,11 @@ impl HeimdallApi {
             validators[(index as usize) % validators.len()].address
         };
         match segments.as_slice() {
-            ["hypasis", "chain-spec"] => ok(serde_json::to_value(spec).unwrap_or(Value::Null)),
+            ["hypasis", "chain-spec"] => {
+                let mut spec = spec.clone();
+                spec.l1.root_chain = self.root_chain;
+                ok(serde_json::to_value(spec).unwrap_or(Value::Null))
+            }
             ["checkpoints", "params"] => ok(json!({ "params": {
                 "checkpoint_buffer_time": "1000s",
                 "avg_checkpoint_length": self.avg_checkpoint_length.to_string(),

@@ -241,6 +241,7 @@ impl Devnet {
             Arc::clone(&checkpoints),
             options.checkpoints.interval,
             options.checkpoints.max_length,
+            l1.root_chain(),
         );
         tasks.spawn(http::serve(
             heimdall_listener,

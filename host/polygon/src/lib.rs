@@ -8,6 +8,7 @@
 pub mod block;
 pub mod bor;
 pub mod checkpoint;
+pub mod rootchain;
 pub mod roots;
 pub mod rpc_json;
 pub mod schedule;

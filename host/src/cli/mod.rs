@@ -1,7 +1,9 @@
 //! Command-line arguments and dispatch. Each subcommand lives in its own module.
 
+mod checkpoint_cmd;
 mod config_cmd;
 mod devnet_cmd;
+mod header_cmd;
 mod nodekey_cmd;
 mod plugins_cmd;
 mod run_cmd;
@@ -40,6 +42,12 @@ enum Command {
     /// Run the embedded devnet: a Bor-format chain served over JSON-RPC, an
     /// L1 with RootChain checkpoints, and Heimdall REST.
     Devnet(devnet_cmd::DevnetArgs),
+    /// Decode a block header.
+    #[command(subcommand)]
+    Header(header_cmd::HeaderCommand),
+    /// Audit L1 checkpoints against a Polygon RPC.
+    #[command(subcommand)]
+    Checkpoint(checkpoint_cmd::CheckpointCommand),
     /// Print the version and the plugin ABI version.
     Version,
 }
@@ -52,6 +60,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Nodekey(command) => nodekey_cmd::execute(command),
         Command::Config(command) => config_cmd::execute(command),
         Command::Devnet(args) => devnet_cmd::run(args),
+        Command::Header(command) => header_cmd::execute(command),
+        Command::Checkpoint(command) => checkpoint_cmd::execute(command),
         Command::Version => {
             println!("hypasis-sync {}", hypasis_sync::VERSION);
             println!("plugin ABI {}", hypasis_plugin_api::ABI_VERSION);

@@ -1,0 +1,13 @@
+//! Where trust comes from: L1 checkpoints (RootChain), Heimdall milestones
+//! and spans, and the chain spec of a running devnet.
+
+mod cache;
+mod heimdall;
+mod l1;
+
+pub use cache::CheckpointCache;
+pub use heimdall::{
+    HeimdallCheckpoint, HeimdallError, HeimdallSource, Milestone, SpanInfo, parse_checkpoint,
+    parse_milestone, parse_span,
+};
+pub use l1::{L1Checkpoint, L1CheckpointSource, L1Error, poll_checkpoints};

@@ -1,0 +1,185 @@
+//! The L1 checkpoint source and the Heimdall source against a running devnet.
+
+mod common;
+
+use std::time::Duration;
+
+use alloy_primitives::Address;
+use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
+use hypasis_polygon::ChainSpec;
+use hypasis_sync::checkpoints::{
+    HeimdallError, HeimdallSource, L1CheckpointSource, L1Error, poll_checkpoints,
+};
+use tokio_util::sync::CancellationToken;
+
+async fn devnet(prefill: u64, block_time: Duration) -> Devnet {
+    Devnet::start(DevnetOptions {
+        chain: ChainConfig {
+            txs_per_block: 1,
+            ..ChainConfig::default()
+        },
+        checkpoints: CheckpointConfig {
+            interval: 64,
+            max_length: 256,
+            ..CheckpointConfig::default()
+        },
+        block_time,
+        prefill,
+        upstreams: 1,
+        port: 0,
+        ..DevnetOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_checkpoints_and_refuses_the_wrong_l1_or_contract() {
+    let devnet = devnet(700, Duration::from_secs(3600)).await;
+    let heimdall = HeimdallSource::new(&devnet.heimdall_url(), Duration::from_secs(5));
+    let spec = heimdall.devnet_chain_spec().await.unwrap();
+    assert_eq!(spec.l1.root_chain, devnet.root_chain());
+
+    let source = L1CheckpointSource::connect(&devnet.l1_url(), &spec, None, 0)
+        .await
+        .unwrap();
+    let latest = source
+        .latest()
+        .await
+        .unwrap()
+        .expect("prefill posted checkpoints");
+    // 701 blocks in checkpoints of up to 256, in multiples of 64: 0..=255, 256..=511, 512..=639.
+    assert_eq!(
+        (latest.header_block_id, latest.start, latest.end),
+        (30_000, 512, 639)
+    );
+    let first = source.get(10_000).await.unwrap().unwrap();
+    assert_eq!((first.start, first.end), (0, 255));
+    assert_eq!(source.get(90_000).await.unwrap(), None);
+    assert_eq!(
+        source
+            .covering(300, &latest)
+            .await
+            .unwrap()
+            .map(|c| c.header_block_id),
+        Some(20_000)
+    );
+    assert_eq!(source.covering(700, &latest).await.unwrap(), None);
+    let logged = source
+        .from_logs(0, source.confirmed_block().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.iter().map(|c| c.header_block_id).collect::<Vec<_>>(),
+        vec![10_000, 20_000, 30_000]
+    );
+    assert_eq!(logged[2].root, latest.root);
+
+    // Heimdall agrees with L1.
+    let heimdall_checkpoint = heimdall.latest_checkpoint().await.unwrap();
+    assert_eq!(
+        (heimdall_checkpoint.id * 10_000, heimdall_checkpoint.root),
+        (latest.header_block_id, latest.root)
+    );
+    let milestone = heimdall.latest_milestone().await.unwrap();
+    assert_eq!(
+        milestone.hash,
+        devnet.chain().read().by_number(milestone.end).unwrap().hash
+    );
+    assert!(matches!(
+        heimdall.span(999).await,
+        Err(HeimdallError::NotFound { .. })
+    ));
+
+    // A confirmation depth hides the newest checkpoints.
+    let deep = L1CheckpointSource::connect(&devnet.l1_url(), &spec, None, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(deep.latest().await.unwrap(), None);
+
+    // The wrong L1, the wrong address, the wrong chain's contract.
+    let error = L1CheckpointSource::connect(&devnet.l1_url(), &ChainSpec::mainnet(), None, 0)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "L1 at {} has chain id 1337, but chain `mainnet` checkpoints on L1 chain id 1",
+            devnet.l1_url()
+        )
+    );
+    let nowhere = Address::repeat_byte(0x42);
+    let error = L1CheckpointSource::connect(&devnet.l1_url(), &spec, Some(nowhere), 0)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, L1Error::NoContract { .. }), "{error}");
+    let mut other_chain = spec.clone();
+    other_chain.chain_id = 80_002;
+    let error = L1CheckpointSource::connect(&devnet.l1_url(), &other_chain, None, 0)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the contract at {:#x} is not a RootChain for bor chain 80002: its CHAINID() is 137137",
+            devnet.root_chain()
+        )
+    );
+    devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_sees_new_checkpoints_and_survives_an_l1_outage() {
+    let devnet = devnet(100, Duration::from_millis(20)).await;
+    let spec = HeimdallSource::new(&devnet.heimdall_url(), Duration::from_secs(5))
+        .devnet_chain_spec()
+        .await
+        .unwrap();
+    let source = L1CheckpointSource::connect(&devnet.l1_url(), &spec, None, 0)
+        .await
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let (seen, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let poller = tokio::spawn(poll_checkpoints(
+        source,
+        Duration::from_millis(50),
+        shutdown.clone(),
+        move |checkpoint| {
+            let _ = seen.send(checkpoint);
+        },
+    ));
+    let mut ids = Vec::new();
+    while ids.len() < 3 {
+        let checkpoint = tokio::time::timeout(Duration::from_secs(60), received.recv())
+            .await
+            .expect("new checkpoints arrive")
+            .unwrap();
+        ids.push(checkpoint.header_block_id);
+    }
+    assert!(ids.windows(2).all(|pair| pair[1] > pair[0]), "{ids:?}");
+    shutdown.cancel();
+    poller.await.unwrap();
+
+    // Against a dead L1 the poller keeps retrying and stops on shutdown.
+    let dead = L1CheckpointSource::connect(&devnet.l1_url(), &spec, None, 0)
+        .await
+        .unwrap();
+    devnet.stop().await;
+    let shutdown = CancellationToken::new();
+    let poller = tokio::spawn(poll_checkpoints(
+        dead,
+        Duration::from_millis(10),
+        shutdown.clone(),
+        |_| panic!("no checkpoint from a dead L1"),
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!poller.is_finished());
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), poller)
+        .await
+        .expect("stops on shutdown")
+        .unwrap();
+}

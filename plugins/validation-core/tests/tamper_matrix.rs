@@ -1,0 +1,304 @@
+//! The definition of the validation levels: a block tampered in one field is
+//! rejected by exactly the levels that cover that field and accepted by the
+//! levels below. Blocks come from the devnet; lies are made the way the
+//! devnet's lying upstream makes them, or by re-sealing with the producer's
+//! own key where a lie must survive every check but consensus.
+
+use alloy_consensus::Header;
+use alloy_primitives::{U256, keccak256};
+use alloy_rlp::Encodable;
+use hypasis_devnet::{
+    ChainConfig,
+    block::DevBlock,
+    chain::Chain,
+    faults::{Tamper, TamperTarget, tampered},
+    generator::ChainGenerator,
+};
+use hypasis_plugin_api::{
+    BlockRange, Checkpoint, Direction, Producer, RawBlock, Span, ValidationRequest, Verdict,
+};
+use hypasis_polygon::{
+    ChainSpec,
+    bor::{self, HeaderValidator},
+    checkpoint::{checkpoint_leaf, checkpoint_root},
+};
+use hypasis_validation_core::{Level, validate};
+
+const LEVELS: [Level; 4] = [Level::None, Level::Header, Level::Light, Level::Full];
+
+/// One row: what is tampered, and which levels accept the batch
+/// (none, header, light, full).
+struct Row {
+    what: &'static str,
+    accepted: [bool; 4],
+    field: &'static str,
+}
+
+const MATRIX: &[Row] = &[
+    Row {
+        what: "a header field in the leaf (timestamp), rehashed",
+        accepted: [true, false, false, false],
+        field: "parentHash",
+    },
+    Row {
+        what: "a header field outside the leaf (stateRoot), claimed hash kept",
+        accepted: [true, false, false, false],
+        field: "hash",
+    },
+    Row {
+        what: "the parent hash, rehashed",
+        accepted: [true, false, false, false],
+        field: "parentHash",
+    },
+    Row {
+        what: "a transaction",
+        accepted: [true, true, false, false],
+        field: "transactionsRoot",
+    },
+    Row {
+        what: "a receipt",
+        accepted: [true, true, false, false],
+        field: "receiptsRoot",
+    },
+    Row {
+        what: "a log",
+        accepted: [true, true, false, false],
+        field: "receiptsRoot",
+    },
+    Row {
+        what: "the seal, rehashed",
+        accepted: [true, true, true, false],
+        field: "seal",
+    },
+    Row {
+        what: "the difficulty, re-sealed by its producer",
+        accepted: [true, true, true, false],
+        field: "difficulty",
+    },
+    Row {
+        what: "the validator list, re-sealed by its producer",
+        accepted: [true, true, true, false],
+        field: "validators",
+    },
+];
+
+/// Batch: blocks 289..=319 of a devnet chain (span 1, sprint 16; 319 ends a sprint).
+const FIRST: u64 = 289;
+const LAST: u64 = 319;
+const MIDDLE: u64 = 300;
+
+fn raw(block: &DevBlock) -> RawBlock {
+    RawBlock {
+        number: block.number(),
+        hash: block.hash.0,
+        header: block.header_rlp.to_vec().into(),
+        body: Some(block.body_rlp.to_vec().into()).into(),
+        receipts: Some(block.receipts_rlp.to_vec().into()).into(),
+        state_sync: block
+            .bor_receipt
+            .as_ref()
+            .map(|bor| bor.rlp.to_vec().into())
+            .into(),
+    }
+}
+
+fn reseal(block: &DevBlock, header: Header, chain: &Chain, spec: &ChainSpec) -> DevBlock {
+    let key = chain
+        .generator()
+        .validators()
+        .iter()
+        .find(|validator| validator.address == block.signer)
+        .expect("a devnet producer")
+        .key;
+    let mut header = header;
+    bor::seal(&mut header, &key, spec).unwrap();
+    let mut lie = block.clone();
+    let mut rlp = Vec::new();
+    header.encode(&mut rlp);
+    lie.hash = keccak256(&rlp);
+    lie.header_rlp = rlp.into();
+    lie.header = header;
+    lie
+}
+
+/// The lie for `row`, and which block it replaces.
+fn lie(row: &Row, chain: &Chain, spec: &ChainSpec) -> DevBlock {
+    let middle = chain.by_number(MIDDLE).unwrap();
+    let last = chain.by_number(LAST).unwrap();
+    let with = |block: &DevBlock, target: TamperTarget, rehash: bool| {
+        tampered(
+            block,
+            &Tamper {
+                block: block.number(),
+                target,
+                rehash,
+            },
+        )
+    };
+    let header = |field: &str| TamperTarget::Header {
+        field: field.into(),
+    };
+    match row.what {
+        "a header field in the leaf (timestamp), rehashed" => {
+            with(middle, header("timestamp"), true)
+        }
+        "a header field outside the leaf (stateRoot), claimed hash kept" => {
+            with(middle, header("stateRoot"), false)
+        }
+        "the parent hash, rehashed" => with(middle, header("parentHash"), true),
+        "a transaction" => with(middle, TamperTarget::Transaction { index: 0 }, false),
+        "a receipt" => with(middle, TamperTarget::Receipt { index: 0 }, false),
+        "a log" => {
+            let index = middle
+                .receipts
+                .iter()
+                .position(|receipt| !receipt.logs.is_empty())
+                .expect("a receipt with logs");
+            with(middle, TamperTarget::Log { index }, false)
+        }
+        "the seal, rehashed" => with(last, header("seal"), true),
+        "the difficulty, re-sealed by its producer" => {
+            let mut header = last.header.clone();
+            let difficulty: u64 = header.difficulty.to();
+            header.difficulty = U256::from(if difficulty > 1 {
+                difficulty - 1
+            } else {
+                difficulty + 1
+            });
+            reseal(last, header, chain, spec)
+        }
+        "the validator list, re-sealed by its producer" => {
+            let mut listed =
+                bor::parse_validators(LAST, &bor::validator_bytes(&last.header, spec).unwrap())
+                    .unwrap();
+            listed[0] = HeaderValidator {
+                address: listed[0].address,
+                power: listed[0].power + 1,
+            };
+            let mut header = last.header.clone();
+            header.extra_data = bor::build_extra([0; 32], Some(&listed), LAST, spec).into();
+            reseal(last, header, chain, spec)
+        }
+        other => panic!("no lie for {other}"),
+    }
+}
+
+#[test]
+fn each_level_rejects_exactly_the_fields_it_covers() {
+    let config = ChainConfig {
+        txs_per_block: 6,
+        cancun_block: 10_000,
+        ..ChainConfig::default()
+    };
+    let mut chain = Chain::new(ChainGenerator::new(config).unwrap());
+    for _ in 0..LAST + 20 {
+        chain.grow();
+    }
+    let spec = chain.generator().spec().clone();
+    assert!(spec.is_sprint_end(LAST));
+    let honest: Vec<DevBlock> = (FIRST..=LAST)
+        .map(|number| (**chain.by_number(number).unwrap()).clone())
+        .collect();
+    let middle = &honest[(MIDDLE - FIRST) as usize];
+    assert!(
+        middle.txs.len() >= 2
+            && middle
+                .receipts
+                .iter()
+                .any(|receipt| !receipt.logs.is_empty()),
+        "the middle block has transactions and logs"
+    );
+
+    let leaves: Vec<_> = honest
+        .iter()
+        .map(|block| {
+            checkpoint_leaf(
+                block.number(),
+                block.header.timestamp,
+                &block.header.transactions_root,
+                &block.header.receipts_root,
+            )
+        })
+        .collect();
+    let checkpoint = Checkpoint {
+        id: 10_000,
+        range: BlockRange::new(FIRST, LAST),
+        root: checkpoint_root(&leaves).unwrap().0,
+    };
+    let spans: Vec<Span> = (0..=spec.span_id(LAST + 1))
+        .map(|id| {
+            let (start, end) = spec.span_range(id);
+            let producers: Vec<Producer> = chain
+                .generator()
+                .span_producers(id)
+                .iter()
+                .map(|validator| Producer {
+                    id: validator.id,
+                    address: validator.address.0.0,
+                    power: validator.power,
+                })
+                .collect();
+            Span {
+                id,
+                range: BlockRange::new(start, end),
+                producers: producers.into(),
+            }
+        })
+        .collect();
+    let request = |blocks: &[DevBlock]| ValidationRequest {
+        direction: Direction::Backward,
+        blocks: blocks.iter().map(raw).collect::<Vec<_>>().into(),
+        parent: None.into(),
+        child: None.into(),
+        anchors: Vec::new().into(),
+        checkpoints: vec![checkpoint].into(),
+        spans: spans.clone().into(),
+    };
+
+    // The honest batch passes every level; header and light confirm it by
+    // the checkpoint, full by the seals.
+    for level in LEVELS {
+        let verdict = validate(level, &spec, &request(&honest)).unwrap();
+        let expected = if level == Level::None {
+            vec![]
+        } else {
+            vec![BlockRange::new(FIRST, LAST)]
+        };
+        assert_eq!(
+            verdict,
+            Verdict::Accepted {
+                confirmed: expected.into()
+            },
+            "{level:?} on the honest batch"
+        );
+    }
+
+    let mut failures = Vec::new();
+    for row in MATRIX {
+        let lie = lie(row, &chain, &spec);
+        let mut batch = honest.clone();
+        let at = (lie.number() - FIRST) as usize;
+        batch[at] = lie;
+        for (level, accepted) in LEVELS.iter().zip(row.accepted) {
+            let verdict = validate(*level, &spec, &request(&batch)).unwrap();
+            let ok = match (&verdict, accepted) {
+                (Verdict::Accepted { .. }, true) => true,
+                (Verdict::Rejected(rejection), false) => {
+                    // The lowest rejecting level names the field.
+                    let lowest = row.accepted.iter().position(|accepts| !accepts)
+                        == LEVELS.iter().position(|l| l == level);
+                    !lowest || rejection.field.as_str() == row.field
+                }
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!("{:<55} {:?}: {verdict:?}", row.what, level));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "levels do not match the matrix:\n{}",
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,18 @@
+//! Validation level `full`: Light, plus Bor consensus: seals, difficulty, sprint-end validator lists and timestamps against the spans.
+//! The checks live in `hypasis-validation-core`; this crate exports them.
+
+use hypasis_plugin_sdk::{PluginConfig, PluginError, api::PluginInstance};
+use hypasis_validation_core::Level;
+
+/// Creates an instance; needs the chain spec, takes no options.
+pub fn new_instance(config: PluginConfig) -> Result<PluginInstance, PluginError> {
+    hypasis_validation_core::instance(Level::Full, config)
+}
+
+#[cfg(not(feature = "in-process"))]
+hypasis_plugin_sdk::export_plugin! {
+    name: "validation-full",
+    kind: Validation,
+    description: "Light, plus Bor consensus: seals, difficulty, sprint-end validator lists and timestamps against the spans.",
+    instantiate: new_instance,
+}

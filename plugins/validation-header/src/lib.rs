@@ -1,0 +1,18 @@
+//! Validation level `header`: Hashes, parent links, anchors and L1 checkpoint roots.
+//! The checks live in `hypasis-validation-core`; this crate exports them.
+
+use hypasis_plugin_sdk::{PluginConfig, PluginError, api::PluginInstance};
+use hypasis_validation_core::Level;
+
+/// Creates an instance; needs the chain spec, takes no options.
+pub fn new_instance(config: PluginConfig) -> Result<PluginInstance, PluginError> {
+    hypasis_validation_core::instance(Level::Header, config)
+}
+
+#[cfg(not(feature = "in-process"))]
+hypasis_plugin_sdk::export_plugin! {
+    name: "validation-header",
+    kind: Validation,
+    description: "Hashes, parent links, anchors and L1 checkpoint roots.",
+    instantiate: new_instance,
+}

@@ -1,0 +1,18 @@
+//! Validation level `light`: Header, plus transactions, receipts, logs bloom and gas used against the header.
+//! The checks live in `hypasis-validation-core`; this crate exports them.
+
+use hypasis_plugin_sdk::{PluginConfig, PluginError, api::PluginInstance};
+use hypasis_validation_core::Level;
+
+/// Creates an instance; needs the chain spec, takes no options.
+pub fn new_instance(config: PluginConfig) -> Result<PluginInstance, PluginError> {
+    hypasis_validation_core::instance(Level::Light, config)
+}
+
+#[cfg(not(feature = "in-process"))]
+hypasis_plugin_sdk::export_plugin! {
+    name: "validation-light",
+    kind: Validation,
+    description: "Header, plus transactions, receipts, logs bloom and gas used against the header.",
+    instantiate: new_instance,
+}
