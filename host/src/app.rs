@@ -4,7 +4,7 @@
 //! Sync (issue 4/6), devp2p (5/6) and the APIs (6/6) are started from here
 //! as they land; today `run` brings up the plugin set and the node identity.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +29,15 @@ pub enum RunError {
     /// The chain spec could not be had.
     #[error(transparent)]
     ChainSpec(#[from] crate::chain::ChainSpecError),
+    /// The L1 checkpoint source refused to start.
+    #[error(transparent)]
+    L1(#[from] crate::checkpoints::L1Error),
+    /// The metrics could not be set up.
+    #[error("metrics: {0}")]
+    Metrics(String),
+    /// A configured value cannot be used.
+    #[error("{0}")]
+    Config(String),
     /// A plugin failed while stopping.
     #[error("while stopping: {0}")]
     Stop(PluginCallError),
@@ -37,15 +46,15 @@ pub enum RunError {
 /// The plugin instances one host runs with.
 pub struct PluginSet {
     /// The block store.
-    pub storage: StoragePlugin,
+    pub storage: Arc<StoragePlugin>,
     /// Forward validation, when forward sync is enabled.
-    pub forward: Option<ValidationPlugin>,
+    pub forward: Option<Arc<ValidationPlugin>>,
     /// Backward validation, when backward sync is enabled.
-    pub backward: Option<ValidationPlugin>,
+    pub backward: Option<Arc<ValidationPlugin>>,
     /// The block source, when endpoints are configured.
-    pub upstream: Option<UpstreamPlugin>,
+    pub upstream: Option<Arc<UpstreamPlugin>>,
     /// The rate-limit policy, when limits are enabled.
-    pub rate_limit: Option<RateLimitPlugin>,
+    pub rate_limit: Option<Arc<RateLimitPlugin>>,
 }
 
 impl PluginSet {
@@ -84,11 +93,11 @@ impl PluginSet {
             .then(|| loader.rate_limit(config))
             .transpose()?;
         Ok(PluginSet {
-            storage,
-            forward,
-            backward,
-            upstream,
-            rate_limit,
+            storage: Arc::new(storage),
+            forward: forward.map(Arc::new),
+            backward: backward.map(Arc::new),
+            upstream: upstream.map(Arc::new),
+            rate_limit: rate_limit.map(Arc::new),
         })
     }
 
@@ -126,51 +135,170 @@ impl PluginSet {
     }
 }
 
+/// A running host: its plugins, sync and background servers.
+pub struct Host {
+    /// The loaded plugins.
+    pub plugins: PluginSet,
+    /// Sync's status, when syncing.
+    pub sync_status: Option<Arc<parking_lot::RwLock<crate::sync::SyncStatus>>>,
+    /// The metrics.
+    pub metrics: crate::metrics::Metrics,
+    sync: Option<crate::sync::SyncHandle>,
+    background: tokio::task::JoinSet<()>,
+    shutdown: CancellationToken,
+    shutdown_timeout: Duration,
+}
+
+impl Host {
+    /// Loads the plugins and the node identity and starts sync and the
+    /// servers; everything runs until `shutdown` is cancelled.
+    pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Host, RunError> {
+        let mut loader = PluginLoader::from_config(&config);
+        // Validation levels above `none` and sync apply chain rules: they need the spec.
+        let levels = [
+            (config.sync.forward.enabled, config.sync.forward.validation_level),
+            (config.sync.backward.enabled, config.sync.backward.validation_level),
+        ];
+        let syncing = config.upstream.endpoints.iter().any(|url| !url.is_empty());
+        let needs_spec = syncing
+            || levels
+                .iter()
+                .any(|(enabled, level)| *enabled && *level != crate::config::ValidationLevelName::None);
+        let spec = if needs_spec {
+            let spec = crate::chain::resolve(config.chain, config.heimdall.url.as_deref()).await?;
+            tracing::info!(chain = %spec.name, chain_id = spec.chain_id, "chain spec loaded");
+            loader = loader.with_chain(serde_json::to_value(&spec).unwrap_or_default());
+            Some(Arc::new(spec))
+        } else {
+            None
+        };
+        tracing::info!(dir = %loader.dir().display(), "loading plugins");
+        let plugins = PluginSet::load(&config, &loader)?;
+        tracing::info!(
+            storage = plugins.storage.name(),
+            forward = plugins.forward.as_deref().map(ValidationPlugin::name),
+            backward = plugins.backward.as_deref().map(ValidationPlugin::name),
+            upstream = plugins.upstream.as_deref().map(UpstreamPlugin::name),
+            rate_limit = plugins.rate_limit.as_deref().map(RateLimitPlugin::name),
+            "plugins loaded"
+        );
+        let (key, created) = NodeKey::load_or_create(&config.storage.data_dir)?;
+        tracing::info!(
+            node_id = %hex::encode(key.node_id()),
+            created,
+            instance = %config.cloud.instance_id,
+            region = %config.cloud.region,
+            "node identity ready"
+        );
+        let metrics = crate::metrics::Metrics::new().map_err(RunError::Metrics)?;
+        let mut background = tokio::task::JoinSet::new();
+        if config.metrics.enabled {
+            let listen = config.metrics.listen;
+            let server = metrics.clone().serve(listen, shutdown.clone());
+            background.spawn(async move {
+                if let Err(error) = server.await {
+                    tracing::error!(%error, %listen, "metrics server failed");
+                }
+            });
+            tracing::info!(%listen, "metrics at /metrics");
+        }
+        let sync = match (&plugins.upstream, &spec) {
+            (Some(upstream), Some(spec)) => Some(start_sync(&config, &plugins, upstream, spec, metrics.clone(), shutdown.clone()).await?),
+            _ => {
+                tracing::info!("no upstream endpoints configured: not syncing");
+                None
+            }
+        };
+        Ok(Host {
+            sync_status: sync.as_ref().map(|sync| Arc::clone(&sync.status)),
+            plugins,
+            metrics,
+            sync,
+            background,
+            shutdown,
+            shutdown_timeout: config.plugins.shutdown_timeout,
+        })
+    }
+
+    /// Cancels everything (if not already) and stops the plugins cleanly.
+    pub async fn stop(mut self) -> Result<(), RunError> {
+        self.shutdown.cancel();
+        if let Some(sync) = self.sync.take() {
+            sync.join().await;
+        }
+        while self.background.join_next().await.is_some() {}
+        self.plugins.shutdown(self.shutdown_timeout).await.map_err(RunError::Stop)?;
+        tracing::info!("stopped cleanly");
+        Ok(())
+    }
+}
+
 /// Runs the host until `shutdown` is cancelled.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunError> {
-    let mut loader = PluginLoader::from_config(&config);
-    // Validation levels above `none` apply chain rules: they get the spec.
-    let levels = [
-        (
-            config.sync.forward.enabled,
-            config.sync.forward.validation_level,
-        ),
-        (
-            config.sync.backward.enabled,
-            config.sync.backward.validation_level,
-        ),
-    ];
-    if levels
-        .iter()
-        .any(|(enabled, level)| *enabled && *level != crate::config::ValidationLevelName::None)
-    {
-        let spec = crate::chain::resolve(config.chain, config.heimdall.url.as_deref()).await?;
-        tracing::info!(chain = %spec.name, chain_id = spec.chain_id, "chain spec loaded");
-        loader = loader.with_chain(serde_json::to_value(&spec).unwrap_or_default());
-    }
-    tracing::info!(dir = %loader.dir().display(), "loading plugins");
-    let plugins = PluginSet::load(&config, &loader)?;
-    tracing::info!(
-        storage = plugins.storage.name(),
-        forward = plugins.forward.as_ref().map(ValidationPlugin::name),
-        backward = plugins.backward.as_ref().map(ValidationPlugin::name),
-        upstream = plugins.upstream.as_ref().map(UpstreamPlugin::name),
-        rate_limit = plugins.rate_limit.as_ref().map(RateLimitPlugin::name),
-        "plugins loaded"
-    );
-    let (key, created) = NodeKey::load_or_create(&config.storage.data_dir)?;
-    tracing::info!(
-        node_id = %hex::encode(key.node_id()),
-        created,
-        instance = %config.cloud.instance_id,
-        region = %config.cloud.region,
-        "node identity ready"
-    );
+    let host = Host::start(config, shutdown.clone()).await?;
     shutdown.cancelled().await;
-    plugins
-        .shutdown(config.plugins.shutdown_timeout)
-        .await
-        .map_err(RunError::Stop)?;
-    tracing::info!("stopped cleanly");
-    Ok(())
+    host.stop().await
+}
+
+/// Starts bidirectional sync with the loaded plugins.
+async fn start_sync(
+    config: &Config,
+    plugins: &PluginSet,
+    upstream: &Arc<UpstreamPlugin>,
+    spec: &Arc<hypasis_polygon::ChainSpec>,
+    metrics: crate::metrics::Metrics,
+    shutdown: CancellationToken,
+) -> Result<crate::sync::SyncHandle, RunError> {
+    use crate::{
+        checkpoints::{HeimdallSource, L1CheckpointSource},
+        sync::{CheckpointBook, SpanBook, SyncServices, SyncSettings},
+    };
+    let timeout = config.connection_pool.request_timeout;
+    let l1 = match config.l1.rpc_url.as_deref().filter(|url| !url.is_empty()) {
+        Some(url) => {
+            let root_chain = config
+                .l1
+                .root_chain
+                .as_deref()
+                .map(|text| text.parse().map_err(|error| RunError::Config(format!("l1.root_chain `{text}`: {error}"))))
+                .transpose()?;
+            Some(L1CheckpointSource::connect(url, spec, root_chain, config.l1.confirmations).await?)
+        }
+        None => None,
+    };
+    let heimdall = config.heimdall.url.as_deref().filter(|url| !url.is_empty()).map(|url| HeimdallSource::new(url, timeout));
+    let needs_spans = [plugins.forward.as_ref(), plugins.backward.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|plugin| plugin.requirements().spans);
+    let spans = match (&heimdall, needs_spans) {
+        (Some(source), true) => Some(Arc::new(SpanBook::new(source.clone(), Arc::clone(spec)))),
+        (None, true) => return Err(RunError::Config("the `full` validation level needs heimdall.url for spans".into())),
+        _ => None,
+    };
+    let anchor = match (config.sync.anchor.number, config.sync.anchor.hash.as_deref()) {
+        (Some(number), Some(hash)) => Some((number, hash.parse().map_err(|error| RunError::Config(format!("sync.anchor.hash: {error}")))?)),
+        _ => None,
+    };
+    let services = SyncServices {
+        storage: Arc::clone(&plugins.storage),
+        upstream: Arc::clone(upstream),
+        forward: plugins.forward.clone(),
+        backward: plugins.backward.clone(),
+        checkpoints: Arc::new(CheckpointBook::load(l1, Arc::clone(&plugins.storage))),
+        spans,
+        heimdall,
+        metrics,
+        spec: Arc::clone(spec),
+        write_time: Arc::default(),
+    };
+    let settings = SyncSettings {
+        batch_size: u64::from(config.sync.forward.batch_size),
+        ranges_in_flight: config.sync.backward.ranges_in_flight as usize,
+        floor: config.sync.backward.floor,
+        anchor,
+        head_poll: config.sync.head_poll_interval,
+        ..SyncSettings::default()
+    };
+    Ok(crate::sync::start(services, settings, shutdown))
 }

@@ -12,9 +12,11 @@ pub mod chain;
 pub mod checkpoints;
 pub mod config;
 pub mod logging;
+pub mod metrics;
 pub mod nodekey;
 pub mod plugins;
 pub mod shutdown;
+pub mod sync;
 
 /// The host's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

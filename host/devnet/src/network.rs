@@ -402,6 +402,18 @@ impl Devnet {
             .map(|endpoint| endpoint.faults().clone())
     }
 
+    /// How many times each block was served with full transactions, summed
+    /// over the endpoints.
+    pub fn served_full_blocks(&self) -> std::collections::HashMap<u64, u32> {
+        let mut total = std::collections::HashMap::new();
+        for endpoint in &self.endpoints {
+            for (number, count) in endpoint.served_full_blocks() {
+                *total.entry(number).or_insert(0) += count;
+            }
+        }
+        total
+    }
+
     /// The chain, for tests that compare against it.
     pub fn chain(&self) -> Arc<RwLock<Chain>> {
         Arc::clone(&self.chain)

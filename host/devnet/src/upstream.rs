@@ -24,6 +24,7 @@ use crate::{
 pub struct UpstreamEndpoint {
     chain: Arc<RwLock<Chain>>,
     faults: FaultPlan,
+    served: Arc<parking_lot::Mutex<std::collections::HashMap<u64, u32>>>,
 }
 
 enum BlockId {
@@ -34,7 +35,13 @@ enum BlockId {
 impl UpstreamEndpoint {
     /// An endpoint over `chain` with `faults`.
     pub fn new(chain: Arc<RwLock<Chain>>, faults: FaultPlan) -> Self {
-        UpstreamEndpoint { chain, faults }
+        UpstreamEndpoint { chain, faults, served: Arc::default() }
+    }
+
+    /// How many times each block was served with full transactions (what a
+    /// syncing client fetches), for tests that check nothing is re-fetched.
+    pub fn served_full_blocks(&self) -> std::collections::HashMap<u64, u32> {
+        self.served.lock().clone()
     }
 
     /// The endpoint's fault plan.

@@ -548,3 +548,203 @@ pub fn receipt_json(view: &ReceiptView<'_>) -> Value {
     out.insert("type".into(), quantity(u64::from(view.tx_type)));
     Value::Object(out)
 }
+
+/// Rebuilds a log from its JSON (`address`, `topics`, `data`), as receipts
+/// and `eth_getLogs` carry it.
+pub fn log_from_json(log: &Value) -> Result<alloy_primitives::Log, JsonShapeError> {
+    let address = Address::from(parse_fixed::<20>("address", field(log, "address")?)?);
+    let topics = log
+        .get("topics")
+        .and_then(Value::as_array)
+        .ok_or(JsonShapeError::Missing("topics"))?
+        .iter()
+        .map(|topic| {
+            topic
+                .as_str()
+                .ok_or_else(|| invalid("topics", "a topic is not a string"))
+                .and_then(|text| parse_b256("topics", text))
+        })
+        .collect::<Result<Vec<B256>, _>>()?;
+    let data = Bytes::from(parse_bytes("data", field(log, "data")?)?);
+    Ok(alloy_primitives::Log::new_unchecked(address, topics, data))
+}
+
+/// A receipt's consensus fields rebuilt from its JSON (as
+/// `eth_getBlockReceipts` returns it): the transaction type (0 when `type`
+/// is absent), and status (or the pre-Byzantium `root`), cumulative gas,
+/// bloom (taken as sent, not recomputed) and logs.
+pub fn receipt_from_json(
+    receipt: &Value,
+) -> Result<(u8, alloy_consensus::ReceiptWithBloom), JsonShapeError> {
+    let tx_type = match optional(receipt, "type") {
+        Some(text) => u8::try_from(parse_u64("type", text)?)
+            .map_err(|_| invalid("type", format!("`{text}` is not a transaction type")))?,
+        None => 0,
+    };
+    let status = match optional(receipt, "status") {
+        Some(text) => match parse_u64("status", text)? {
+            0 => alloy_consensus::Eip658Value::Eip658(false),
+            1 => alloy_consensus::Eip658Value::Eip658(true),
+            other => return Err(invalid("status", format!("{other} is neither 0 nor 1"))),
+        },
+        None => alloy_consensus::Eip658Value::PostState(parse_b256(
+            "root",
+            optional(receipt, "root").ok_or(JsonShapeError::Missing("status"))?,
+        )?),
+    };
+    let logs = receipt
+        .get("logs")
+        .and_then(Value::as_array)
+        .ok_or(JsonShapeError::Missing("logs"))?
+        .iter()
+        .map(log_from_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let inner = alloy_consensus::Receipt {
+        status,
+        cumulative_gas_used: parse_u64("cumulativeGasUsed", field(receipt, "cumulativeGasUsed")?)?,
+        logs,
+    };
+    let bloom = Bloom::from(parse_fixed::<256>(
+        "logsBloom",
+        field(receipt, "logsBloom")?,
+    )?);
+    Ok((tx_type, alloy_consensus::ReceiptWithBloom::new(inner, bloom)))
+}
+
+/// The consensus encoding of a receipt (what the receipt trie and eth/68
+/// hold): `type ‖ rlp([status or root, cumulativeGasUsed, logsBloom, logs])`,
+/// the bare list for type 0. Covers Bor's 0x7F type, which alloy's
+/// envelopes do not know.
+pub fn encode_receipt(tx_type: u8, receipt: &alloy_consensus::ReceiptWithBloom) -> Vec<u8> {
+    use alloy_rlp::Encodable;
+    let mut out = Vec::with_capacity(receipt.length() + 1);
+    if tx_type != 0 {
+        out.push(tx_type);
+    }
+    receipt.encode(&mut out);
+    out
+}
+
+/// Rebuilds Bor's state-sync transaction (type 0x7F) from its JSON: the
+/// events in `stateSyncData`, as [`transaction_json`] renders them, encoded
+/// by [`encode_state_sync_tx`](crate::state_sync::encode_state_sync_tx).
+pub fn state_sync_tx_from_json(tx: &Value) -> Result<Vec<u8>, JsonShapeError> {
+    let events = tx
+        .get("stateSyncData")
+        .and_then(Value::as_array)
+        .ok_or(JsonShapeError::Missing("stateSyncData"))?
+        .iter()
+        .map(|event| {
+            Ok(crate::state_sync::StateSyncData {
+                id: parse_u64("stateSyncData.id", field(event, "id")?)?,
+                contract: Address::from(parse_fixed::<20>(
+                    "stateSyncData.contract",
+                    field(event, "contract")?,
+                )?),
+                data: Bytes::from(parse_bytes("stateSyncData.data", field(event, "data")?)?),
+                tx_hash: parse_b256("stateSyncData.txHash", field(event, "txHash")?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, JsonShapeError>>()?;
+    Ok(crate::state_sync::encode_state_sync_tx(&events))
+}
+
+#[cfg(test)]
+mod from_json_tests {
+    use super::*;
+    use crate::state_sync::{StateSyncData, encode_state_sync_tx};
+    use alloy_eips::eip2718::Encodable2718;
+
+    fn view<'a>(
+        tx_type: u8,
+        logs: &'a [alloy_primitives::Log],
+        bloom: &'a Bloom,
+    ) -> ReceiptView<'a> {
+        ReceiptView {
+            tx_hash: B256::repeat_byte(1),
+            tx_index: 0,
+            block_hash: B256::repeat_byte(2),
+            block_number: 7,
+            block_timestamp: None,
+            from: Address::ZERO,
+            to: None,
+            contract_address: None,
+            tx_type,
+            status: true,
+            cumulative_gas_used: 63_000,
+            gas_used: 21_000,
+            effective_gas_price: 1,
+            logs,
+            bloom,
+            first_log_index: 0,
+        }
+    }
+
+    #[test]
+    fn receipts_round_trip_to_consensus_bytes() {
+        let logs = vec![alloy_primitives::Log::new_unchecked(
+            Address::repeat_byte(3),
+            vec![B256::repeat_byte(4), B256::repeat_byte(5)],
+            Bytes::from_static(b"log data"),
+        )];
+        let receipt = alloy_consensus::ReceiptWithBloom::from(alloy_consensus::Receipt {
+            status: true.into(),
+            cumulative_gas_used: 63_000,
+            logs: logs.clone(),
+        });
+        let bloom = receipt.logs_bloom;
+        for (tx_type, expected) in [
+            (
+                0u8,
+                alloy_consensus::ReceiptEnvelope::Legacy(receipt.clone()).encoded_2718(),
+            ),
+            (
+                2,
+                alloy_consensus::ReceiptEnvelope::Eip1559(receipt.clone()).encoded_2718(),
+            ),
+        ] {
+            let json = receipt_json(&view(tx_type, &logs, &bloom));
+            let (parsed_type, parsed) = receipt_from_json(&json).unwrap();
+            assert_eq!(parsed_type, tx_type);
+            assert_eq!(encode_receipt(parsed_type, &parsed), expected);
+        }
+        // Bor's 0x7F receipt: the type byte before the same list.
+        let json = receipt_json(&view(0x7f, &logs, &bloom));
+        let (parsed_type, parsed) = receipt_from_json(&json).unwrap();
+        let mut expected = vec![0x7f];
+        alloy_rlp::Encodable::encode(&receipt, &mut expected);
+        assert_eq!(encode_receipt(parsed_type, &parsed), expected);
+
+        let mut broken = json.clone();
+        broken["status"] = json!("0x2");
+        assert!(receipt_from_json(&broken).is_err());
+        broken["status"] = Value::Null;
+        assert_eq!(
+            receipt_from_json(&broken).unwrap_err(),
+            JsonShapeError::Missing("status")
+        );
+    }
+
+    #[test]
+    fn state_sync_tx_round_trips() {
+        let events = vec![StateSyncData {
+            id: 9,
+            contract: Address::repeat_byte(0x10),
+            data: Bytes::from_static(b"event"),
+            tx_hash: B256::repeat_byte(0x11),
+        }];
+        let envelope = encode_state_sync_tx(&events);
+        let context = TxContext {
+            block_hash: B256::ZERO,
+            block_number: 1,
+            block_timestamp: None,
+            index: 0,
+            base_fee: None,
+        };
+        let json = transaction_json(&envelope, &Address::ZERO, &context).unwrap();
+        assert_eq!(state_sync_tx_from_json(&json).unwrap(), envelope);
+        let mut broken = json.clone();
+        broken["stateSyncData"][0]["txHash"] = json!("0x12");
+        assert!(state_sync_tx_from_json(&broken).is_err());
+    }
+}

@@ -5,7 +5,10 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 use anyhow::Context;
 use clap::Args;
 use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions, script::FaultScript};
-use hypasis_sync::{config::LogConfig, logging};
+use hypasis_sync::{
+    config::{ChainName, Config, LogConfig, ValidationLevelName},
+    logging,
+};
 use tokio_util::sync::CancellationToken;
 
 /// Flags of `hypasis-sync devnet`.
@@ -47,6 +50,47 @@ pub struct DevnetArgs {
     /// First port: upstreams, then L1, then Heimdall REST. 0 picks free ports.
     #[arg(long, default_value_t = 8547)]
     port: u16,
+    /// Run the devnet alone, without the host syncing from it.
+    #[arg(long)]
+    no_host: bool,
+    /// The host's data directory.
+    #[arg(long, default_value = "./data/devnet")]
+    datadir: PathBuf,
+    /// The host's storage plugin.
+    #[arg(long, default_value = "storage-embedded")]
+    storage: String,
+    /// Forward validation level of the host.
+    #[arg(long, default_value = "light")]
+    forward_level: ValidationLevelName,
+    /// Backward validation level of the host.
+    #[arg(long, default_value = "header")]
+    backward_level: ValidationLevelName,
+    /// Where the host serves Prometheus metrics.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    metrics: std::net::SocketAddr,
+}
+
+/// The host configuration for syncing from `devnet`.
+fn host_config(args: &DevnetArgs, devnet: &Devnet) -> Config {
+    let mut config = Config::default();
+    config.chain = ChainName::Devnet;
+    config.storage.plugin = args.storage.clone();
+    config.storage.data_dir = args.datadir.clone();
+    config.upstream.endpoints = devnet.upstream_urls();
+    config.l1.rpc_url = Some(devnet.l1_url());
+    config.l1.confirmations = 0;
+    config.l1.poll_interval = Duration::from_secs(1);
+    config.heimdall.url = Some(devnet.heimdall_url());
+    config.sync.forward.validation_level = args.forward_level;
+    config.sync.backward.validation_level = args.backward_level;
+    config.sync.head_poll_interval = args.block_time.clamp(Duration::from_millis(50), Duration::from_secs(2));
+    // devp2p and the APIs come with issues 5/6 and 6/6; rate limits with 6/6.
+    config.p2p.enabled = false;
+    config.api.rpc.enabled = false;
+    config.api.rest.enabled = false;
+    config.ratelimit.enabled = false;
+    config.metrics.listen = args.metrics;
+    config
 }
 
 pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
@@ -114,8 +158,23 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
         );
         let token = CancellationToken::new();
         hypasis_sync::shutdown::cancel_on_signal(token.clone());
-        token.cancelled().await;
+        if args.no_host {
+            token.cancelled().await;
+            devnet.stop().await;
+            return anyhow::Ok(());
+        }
+        let config = host_config(&args, &devnet);
+        println!("Hypasis Sync host");
+        println!("  data dir              {}", config.storage.data_dir.display());
+        println!("  metrics               http://{}/metrics", config.metrics.listen);
+        println!(
+            "  validation            forward {}, backward {}",
+            config.sync.forward.validation_level.as_str(),
+            config.sync.backward.validation_level.as_str()
+        );
+        let result = hypasis_sync::app::run(config, token.clone()).await;
+        token.cancel();
         devnet.stop().await;
-        anyhow::Ok(())
+        result.map_err(anyhow::Error::from)
     })
 }

@@ -1,0 +1,104 @@
+//! The host's metrics: OpenTelemetry instruments exported in Prometheus
+//! text format on `metrics.listen` (`/metrics`). Names follow the operator
+//! guide (`hypasis_forward_sync_blocks_total`, …).
+
+use std::{net::SocketAddr, sync::Arc};
+
+use opentelemetry::{
+    KeyValue,
+    metrics::{Counter, Gauge, Histogram, MeterProvider},
+};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use prometheus::{Encoder, Registry, TextEncoder};
+use tokio_util::sync::CancellationToken;
+use warp::Filter;
+
+/// Every instrument the host records.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    _provider: Arc<SdkMeterProvider>,
+    /// Blocks stored by forward sync.
+    pub forward_blocks: Counter<u64>,
+    /// Blocks stored by backward sync.
+    pub backward_blocks: Counter<u64>,
+    /// Blocks between the best upstream head and the forward cursor.
+    pub head_lag: Gauge<u64>,
+    /// Blocks stored and confirmed by a checkpoint, anchor or seals.
+    pub verified_blocks: Gauge<u64>,
+    /// Blocks stored but not yet confirmed.
+    pub unconfirmed_blocks: Gauge<u64>,
+    /// Upstream requests, by endpoint.
+    pub upstream_requests: Counter<u64>,
+    /// Upstream errors, by endpoint.
+    pub upstream_errors: Counter<u64>,
+    /// Upstream latency in milliseconds, by endpoint.
+    pub upstream_latency: Histogram<f64>,
+    /// Batches rejected by validation, by direction and field.
+    pub rejected_batches: Counter<u64>,
+    /// Errors, by kind.
+    pub errors: Counter<u64>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of instruments with their own registry.
+    pub fn new() -> Result<Self, String> {
+        let registry = Registry::new();
+        let exporter = opentelemetry_prometheus::exporter()
+            .with_registry(registry.clone())
+            .scope_info_enabled(false)
+            .without_target_info()
+            .build()
+            .map_err(|error| error.to_string())?;
+        let provider = SdkMeterProvider::builder().with_reader(exporter).build();
+        let meter = provider.meter("hypasis");
+        Ok(Metrics {
+            forward_blocks: meter.u64_counter("hypasis_forward_sync_blocks").with_description("Blocks stored by forward sync").build(),
+            backward_blocks: meter.u64_counter("hypasis_backward_sync_blocks").with_description("Blocks stored by backward sync").build(),
+            head_lag: meter.u64_gauge("hypasis_sync_head_lag_blocks").with_description("Blocks between the upstream head and the forward cursor").build(),
+            verified_blocks: meter.u64_gauge("hypasis_verified_blocks").with_description("Blocks stored and confirmed").build(),
+            unconfirmed_blocks: meter.u64_gauge("hypasis_unconfirmed_blocks").with_description("Blocks stored, awaiting a checkpoint").build(),
+            upstream_requests: meter.u64_counter("hypasis_upstream_requests").with_description("Upstream requests by endpoint").build(),
+            upstream_errors: meter.u64_counter("hypasis_upstream_errors").with_description("Upstream errors by endpoint").build(),
+            upstream_latency: meter.f64_histogram("hypasis_upstream_latency_ms").with_description("Upstream request latency by endpoint").build(),
+            rejected_batches: meter.u64_counter("hypasis_rejected_batches").with_description("Batches rejected by validation").build(),
+            errors: meter.u64_counter("hypasis_errors").with_description("Errors by kind").build(),
+            registry,
+            _provider: Arc::new(provider),
+        })
+    }
+
+    /// Counts one error of `kind`.
+    pub fn error(&self, kind: &'static str) {
+        self.errors.add(1, &[KeyValue::new("kind", kind)]);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Serves `/metrics` on `listen` until `shutdown`.
+    pub async fn serve(self, listen: SocketAddr, shutdown: CancellationToken) -> std::io::Result<()> {
+        let metrics = self.clone();
+        let route = warp::path!("metrics").and(warp::get()).map(move || {
+            let mut response = warp::reply::Response::new(metrics.render().into());
+            response.headers_mut().insert(
+                warp::http::header::CONTENT_TYPE,
+                warp::http::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            response
+        });
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        warp::serve(route).incoming(listener).graceful(async move { shutdown.cancelled().await }).run().await;
+        Ok(())
+    }
+}

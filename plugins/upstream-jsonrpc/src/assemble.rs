@@ -1,0 +1,358 @@
+//! Raw block parts rebuilt from an endpoint's JSON, byte for byte:
+//! - the header from its fields, its keccak checked against the claimed `hash`;
+//! - the body `[transactions, uncles]` from full transactions, each rebuilt
+//!   as EIP-2718 bytes (Bor's 0x7F state-sync type from `stateSyncData`)
+//!   and its keccak checked against its `hash`; Bor's appended "bor
+//!   transaction" (hash derived from number and block hash) is not part of
+//!   the body and is dropped;
+//! - the receipts as consensus encodings, with the bor receipt taken out of
+//!   the list into the state-sync part (type 0, cumulative gas 0).
+//!
+//! Roots are not checked here: that is the validation level's job.
+
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{B256, keccak256};
+use alloy_rlp::Encodable;
+use hypasis_plugin_sdk::api::{
+    RawBlock,
+    reexports::abi_stable::std_types::{ROption, RVec},
+};
+use hypasis_polygon::{
+    roots::{encode_body, encode_envelopes},
+    rpc_json::{
+        encode_receipt, header_from_json, parse_b256, parse_u64, receipt_from_json,
+        state_sync_tx_from_json,
+    },
+    state_sync::{STATE_SYNC_TX_TYPE, bor_receipt_tx_hash},
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::UpstreamError;
+
+/// RLP of an empty list: the uncles of every Bor block.
+const EMPTY_LIST: [u8; 1] = [0xc0];
+
+/// A header whose hash was recomputed and matched, with what the body and
+/// receipts need from the block's JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedHeader {
+    /// The block number.
+    pub number: u64,
+    /// The hash, claimed and recomputed.
+    pub hash: B256,
+    /// The header's RLP.
+    pub rlp: Vec<u8>,
+    /// The hash Bor derives for this block's bor transaction and receipt.
+    pub bor_tx_hash: B256,
+    /// Hashes of the block's transactions, the bor transaction left out.
+    pub tx_hashes: Vec<B256>,
+    /// Whether the JSON lists the bor transaction.
+    pub lists_bor_tx: bool,
+}
+
+fn bad(endpoint: &str, block: u64, reason: impl Into<String>) -> UpstreamError {
+    UpstreamError::BadData {
+        endpoint: endpoint.into(),
+        block,
+        reason: reason.into(),
+    }
+}
+
+fn unsupported(endpoint: &str, block: u64, reason: impl Into<String>) -> UpstreamError {
+    UpstreamError::Unsupported {
+        endpoint: endpoint.into(),
+        block,
+        reason: reason.into(),
+    }
+}
+
+fn hash_field(value: &Value, name: &'static str) -> Option<B256> {
+    value
+        .get(name)
+        .and_then(Value::as_str)
+        .and_then(|text| parse_b256(name, text).ok())
+}
+
+/// Rebuilds block `expected`'s header from `block` (an
+/// `eth_getBlockByNumber` result) and checks its hash.
+pub fn check_header(
+    endpoint: &str,
+    expected: u64,
+    block: &Value,
+) -> Result<CheckedHeader, UpstreamError> {
+    let header = header_from_json(block)
+        .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
+    if header.number != expected {
+        return Err(bad(
+            endpoint,
+            expected,
+            format!("asked for block {expected}, got block {}", header.number),
+        ));
+    }
+    let claimed = hash_field(block, "hash")
+        .ok_or_else(|| bad(endpoint, expected, "field `hash` is missing or not a hash"))?;
+    let mut rlp = Vec::with_capacity(header.length());
+    header.encode(&mut rlp);
+    let computed = keccak256(&rlp);
+    if computed != claimed {
+        return Err(bad(
+            endpoint,
+            expected,
+            format!("claimed hash {claimed} but the header fields hash to {computed}"),
+        ));
+    }
+    if header.withdrawals_root.is_some() {
+        return Err(unsupported(endpoint, expected, "blocks with withdrawals"));
+    }
+    if block
+        .get("uncles")
+        .and_then(Value::as_array)
+        .is_some_and(|uncles| !uncles.is_empty())
+    {
+        return Err(unsupported(endpoint, expected, "blocks with uncles"));
+    }
+    let bor_tx_hash = bor_receipt_tx_hash(expected, &claimed);
+    let transactions = block
+        .get("transactions")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad(endpoint, expected, "field `transactions` is missing"))?;
+    let mut tx_hashes = Vec::with_capacity(transactions.len());
+    let mut lists_bor_tx = false;
+    for (index, tx) in transactions.iter().enumerate() {
+        let hash = match tx {
+            Value::String(text) => parse_b256("transactions", text).ok(),
+            other => hash_field(other, "hash"),
+        }
+        .ok_or_else(|| bad(endpoint, expected, format!("transaction {index} has no hash")))?;
+        if hash == bor_tx_hash {
+            lists_bor_tx = true;
+        } else {
+            tx_hashes.push(hash);
+        }
+    }
+    Ok(CheckedHeader {
+        number: expected,
+        hash: claimed,
+        rlp,
+        bor_tx_hash,
+        tx_hashes,
+        lists_bor_tx,
+    })
+}
+
+/// The EIP-2718 bytes of one transaction's JSON.
+fn transaction_bytes(endpoint: &str, block: u64, index: usize, tx: &Value) -> Result<Vec<u8>, UpstreamError> {
+    let tx_type = match tx.get("type").and_then(Value::as_str) {
+        Some(text) => parse_u64("type", text)
+            .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")))?,
+        None => 0,
+    };
+    if tx_type == u64::from(STATE_SYNC_TX_TYPE) {
+        return state_sync_tx_from_json(tx)
+            .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")));
+    }
+    if tx_type > 4 {
+        return Err(unsupported(
+            endpoint,
+            block,
+            format!("transaction {index} has type {tx_type:#x}"),
+        ));
+    }
+    let parsed = alloy_rpc_types_eth::Transaction::<alloy_consensus::TxEnvelope>::deserialize(tx)
+        .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")))?;
+    Ok(parsed.inner.into_inner().encoded_2718())
+}
+
+/// The body `[transactions, uncles]` from a block's full transactions.
+pub fn body(endpoint: &str, header: &CheckedHeader, block: &Value) -> Result<Vec<u8>, UpstreamError> {
+    let number = header.number;
+    let transactions = block
+        .get("transactions")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad(endpoint, number, "field `transactions` is missing"))?;
+    let mut envelopes = Vec::with_capacity(transactions.len());
+    for (index, tx) in transactions.iter().enumerate() {
+        if !tx.is_object() {
+            return Err(bad(
+                endpoint,
+                number,
+                format!("transaction {index} is not a full transaction object"),
+            ));
+        }
+        let claimed = hash_field(tx, "hash")
+            .ok_or_else(|| bad(endpoint, number, format!("transaction {index} has no hash")))?;
+        if claimed == header.bor_tx_hash {
+            // Bor's derived transaction for the bor receipt: not in the body.
+            continue;
+        }
+        let bytes = transaction_bytes(endpoint, number, index, tx)?;
+        let computed = keccak256(&bytes);
+        if computed != claimed {
+            return Err(bad(
+                endpoint,
+                number,
+                format!("transaction {index}: claimed hash {claimed} but its fields hash to {computed}"),
+            ));
+        }
+        envelopes.push(bytes);
+    }
+    Ok(encode_body(&envelopes, &EMPTY_LIST))
+}
+
+/// The receipt list's RLP and, when the block has one, Bor's state-sync
+/// receipt, from an `eth_getBlockReceipts` result.
+pub fn receipts(
+    endpoint: &str,
+    header: &CheckedHeader,
+    receipts: &Value,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), UpstreamError> {
+    let number = header.number;
+    let list = receipts
+        .as_array()
+        .ok_or_else(|| bad(endpoint, number, "receipts are not a list"))?;
+    let mut envelopes = Vec::with_capacity(list.len());
+    let mut state_sync = None;
+    for (index, receipt) in list.iter().enumerate() {
+        let tx_hash = hash_field(receipt, "transactionHash").ok_or_else(|| {
+            bad(endpoint, number, format!("receipt {index} has no transactionHash"))
+        })?;
+        if let Some(block_hash) = hash_field(receipt, "blockHash")
+            && block_hash != header.hash
+        {
+            return Err(bad(
+                endpoint,
+                number,
+                format!("receipt {index} is of block {block_hash}"),
+            ));
+        }
+        let (tx_type, mut parsed) = receipt_from_json(receipt)
+            .map_err(|error| bad(endpoint, number, format!("receipt {index}: {error}")))?;
+        if tx_hash == header.bor_tx_hash {
+            parsed.receipt.cumulative_gas_used = 0;
+            state_sync = Some(encode_receipt(0, &parsed));
+            continue;
+        }
+        let position = envelopes.len();
+        match header.tx_hashes.get(position) {
+            Some(expected) if *expected == tx_hash => {}
+            _ => {
+                return Err(bad(
+                    endpoint,
+                    number,
+                    format!("receipt {index} is for transaction {tx_hash}, not the block's transaction {position}"),
+                ));
+            }
+        }
+        envelopes.push(encode_receipt(tx_type, &parsed));
+    }
+    if envelopes.len() != header.tx_hashes.len() {
+        return Err(bad(
+            endpoint,
+            number,
+            format!(
+                "{} receipts for {} transactions",
+                envelopes.len(),
+                header.tx_hashes.len()
+            ),
+        ));
+    }
+    if header.lists_bor_tx && state_sync.is_none() {
+        return Err(bad(
+            endpoint,
+            number,
+            "the block lists a bor transaction but no bor receipt",
+        ));
+    }
+    Ok((encode_envelopes(&envelopes), state_sync))
+}
+
+/// A whole [`RawBlock`] from a checked header: the body too when `bodies`
+/// (`block` then holds full transactions), the receipts when given.
+pub fn assemble(
+    endpoint: &str,
+    header: CheckedHeader,
+    block: &Value,
+    receipts_json: Option<&Value>,
+    bodies: bool,
+) -> Result<RawBlock, UpstreamError> {
+    let body = bodies.then(|| body(endpoint, &header, block)).transpose()?;
+    let (receipts, state_sync) = match receipts_json {
+        Some(json) => {
+            let (list, state_sync) = receipts(endpoint, &header, json)?;
+            (Some(list), state_sync)
+        }
+        None => (None, None),
+    };
+    Ok(RawBlock {
+        number: header.number,
+        hash: header.hash.0,
+        header: RVec::from(header.rlp),
+        body: ROption::from(body.map(RVec::from)),
+        receipts: ROption::from(receipts.map(RVec::from)),
+        state_sync: ROption::from(state_sync.map(RVec::from)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::Header;
+    use hypasis_polygon::rpc_json::header_json;
+    use serde_json::json;
+
+    fn block_json(header: &Header) -> Value {
+        let mut json = Value::Object(header_json(header, &header.hash_slow()));
+        json["transactions"] = json!([]);
+        json["uncles"] = json!([]);
+        json
+    }
+
+    fn assemble_json(
+        expected: u64,
+        json: &Value,
+        receipts: Option<&Value>,
+        bodies: bool,
+    ) -> Result<RawBlock, UpstreamError> {
+        let header = check_header("e", expected, json)?;
+        assemble("e", header, json, receipts, bodies)
+    }
+
+    #[test]
+    fn header_hash_is_checked_and_empty_block_assembles() {
+        let header = Header {
+            number: 5,
+            ..Default::default()
+        };
+        let json = block_json(&header);
+        let block = assemble_json(5, &json, Some(&json!([])), true).unwrap();
+        assert_eq!(block.hash, header.hash_slow().0);
+        assert_eq!(block.body.unwrap().as_slice(), &[0xc2, 0xc0, 0xc0]);
+        assert_eq!(block.receipts.unwrap().as_slice(), &[0xc0]);
+        assert!(block.state_sync.is_none());
+
+        let mut lie = json.clone();
+        lie["gasUsed"] = json!("0x1");
+        let error = assemble_json(5, &lie, None, false).unwrap_err();
+        assert!(matches!(error, UpstreamError::BadData { block: 5, .. }), "{error}");
+        assert!(error.to_string().starts_with("e: block 5: bad data: claimed hash"));
+
+        assert!(matches!(
+            assemble_json(6, &json, None, false).unwrap_err(),
+            UpstreamError::BadData { block: 6, .. }
+        ));
+        let mut uncles = json.clone();
+        uncles["uncles"] = json!(["0x00"]);
+        assert!(matches!(
+            assemble_json(5, &uncles, None, false).unwrap_err(),
+            UpstreamError::Unsupported { .. }
+        ));
+        // Receipts for transactions the block does not have.
+        let receipt = json!([{"transactionHash": format!("0x{}", "11".repeat(32)), "status": "0x1",
+            "cumulativeGasUsed": "0x0", "logsBloom": format!("0x{}", "00".repeat(256)), "logs": []}]);
+        assert!(matches!(
+            assemble_json(5, &json, Some(&receipt), false).unwrap_err(),
+            UpstreamError::BadData { .. }
+        ));
+    }
+}

@@ -1,0 +1,101 @@
+//! Fetching a range of blocks from one endpoint: blocks in batches of
+//! `batch_size` (`eth_getBlockByNumber`, full transactions when bodies are
+//! wanted), then each batch's receipts by block hash (`eth_getBlockReceipts`,
+//! so that they belong to the very blocks fetched), batches pipelined up to
+//! the endpoint's concurrency limit, and each block assembled into raw RLP
+//! off the async workers.
+
+use futures_util::{StreamExt, TryStreamExt};
+use hypasis_plugin_sdk::api::{FetchRequest, RawBlock};
+use hypasis_polygon::rpc_json::{data, quantity};
+use serde_json::{Value, json};
+
+use crate::{
+    assemble::{CheckedHeader, assemble, check_header},
+    endpoint::Endpoint,
+    error::UpstreamError,
+    options::Options,
+    rpc::{self, Call},
+};
+
+/// Fetches `request`'s blocks, ascending, all from `endpoint`.
+pub async fn fetch_from(
+    endpoint: &Endpoint,
+    request: &FetchRequest,
+    options: &Options,
+) -> Result<Vec<RawBlock>, UpstreamError> {
+    let numbers: Vec<u64> = (request.start..=request.end).collect();
+    let chunks: Vec<Vec<u64>> = numbers
+        .chunks(options.batch_size.max(1))
+        .map(<[u64]>::to_vec)
+        .collect();
+    let (bodies, receipts) = (request.bodies, request.receipts);
+    let chunks: Vec<Vec<RawBlock>> = futures_util::stream::iter(chunks)
+        .map(move |chunk| fetch_chunk(endpoint, chunk, bodies, receipts, options))
+        .buffered(options.max_concurrency_per_endpoint.max(1))
+        .try_collect()
+        .await?;
+    Ok(chunks.into_iter().flatten().collect())
+}
+
+async fn fetch_chunk(
+    endpoint: &Endpoint,
+    numbers: Vec<u64>,
+    bodies: bool,
+    receipts: bool,
+    options: &Options,
+) -> Result<Vec<RawBlock>, UpstreamError> {
+    let calls: Vec<Call> = numbers
+        .iter()
+        .map(|number| Call::new("eth_getBlockByNumber", json!([quantity(*number), bodies])))
+        .collect();
+    let blocks = rpc::send_all(endpoint, &calls, options).await?;
+    let mut headers: Vec<CheckedHeader> = Vec::with_capacity(blocks.len());
+    for (number, block) in numbers.iter().zip(&blocks) {
+        if block.is_null() {
+            return Err(UpstreamError::Missing {
+                endpoint: endpoint.name().into(),
+                block: *number,
+                what: "block",
+            });
+        }
+        headers.push(check_header(endpoint.name(), *number, block)?);
+    }
+    let receipts: Option<Vec<Value>> = if receipts {
+        let calls: Vec<Call> = headers
+            .iter()
+            .map(|header| Call::new("eth_getBlockReceipts", json!([data(header.hash.as_slice())])))
+            .collect();
+        let answers = rpc::send_all(endpoint, &calls, options).await?;
+        if let Some((header, _)) = headers.iter().zip(&answers).find(|(_, answer)| answer.is_null()) {
+            return Err(UpstreamError::Missing {
+                endpoint: endpoint.name().into(),
+                block: header.number,
+                what: "receipts",
+            });
+        }
+        Some(answers)
+    } else {
+        None
+    };
+    let name = endpoint.name().to_string();
+    let assembled = tokio::task::spawn_blocking(move || {
+        let receipts = receipts.as_ref();
+        headers
+            .into_iter()
+            .zip(&blocks)
+            .enumerate()
+            .map(|(index, (header, block))| {
+                let receipts = receipts.and_then(|list| list.get(index));
+                assemble(&name, header, block, receipts, bodies)
+            })
+            .collect::<Result<Vec<RawBlock>, UpstreamError>>()
+    })
+    .await;
+    match assembled {
+        Ok(blocks) => blocks,
+        // A bug here: let the SDK's guard report the panic.
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(UpstreamError::Shutdown),
+    }
+}

@@ -1,0 +1,291 @@
+//! The JSON-RPC client over one endpoint: single calls and batches, answers
+//! matched by id, each request booked in the endpoint's health, and failed
+//! calls of a batch retried on the same endpoint with backoff.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Instant,
+};
+
+use serde_json::{Map, Value, json};
+
+use crate::{backoff, endpoint::Endpoint, error::UpstreamError, options::Options, score::Outcome};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Reserves `count` consecutive request ids and returns the first.
+pub fn reserve_ids(count: usize) -> u64 {
+    NEXT_ID.fetch_add(count.max(1) as u64, Ordering::Relaxed)
+}
+
+/// One call: a method and its JSON parameter array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The method.
+    pub method: String,
+    /// The parameters (a JSON array).
+    pub params: Value,
+}
+
+impl Call {
+    /// A call of `method` with `params`.
+    pub fn new(method: impl Into<String>, params: Value) -> Self {
+        Call {
+            method: method.into(),
+            params,
+        }
+    }
+}
+
+/// Sends `calls` as one request (a batch when there is more than one) and
+/// returns each call's `result` or error, in order. An `Err` means the
+/// request as a whole failed.
+pub async fn send(
+    endpoint: &Endpoint,
+    calls: &[Call],
+    options: &Options,
+) -> Result<Vec<Result<Value, UpstreamError>>, UpstreamError> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = reserve_ids(calls.len());
+    let request = |offset: usize, call: &Call| {
+        json!({"jsonrpc": "2.0", "id": first + offset as u64, "method": call.method, "params": call.params})
+    };
+    let body = match calls {
+        [single] => request(0, single),
+        _ => Value::Array(
+            calls
+                .iter()
+                .enumerate()
+                .map(|(offset, call)| request(offset, call))
+                .collect(),
+        ),
+    };
+    let started = Instant::now();
+    let answer = endpoint.exchange(first, body.to_string()).await;
+    let latency = started.elapsed();
+    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, answer));
+    match &results {
+        Ok(results) => {
+            let answered = results
+                .iter()
+                .filter(|result| match result {
+                    Ok(_) => true,
+                    Err(error) => !error.is_endpoint_trouble(),
+                })
+                .count();
+            endpoint.record(
+                Outcome::Answered {
+                    latency,
+                    answered: answered as f64 / calls.len() as f64,
+                },
+                options,
+            );
+        }
+        Err(UpstreamError::RateLimited { retry_after, .. }) => endpoint.record(
+            Outcome::RateLimited {
+                until: Instant::now() + *retry_after,
+            },
+            options,
+        ),
+        Err(UpstreamError::Shutdown) => {}
+        Err(_) => endpoint.record(Outcome::Failed, options),
+    }
+    results
+}
+
+/// Sends one call and returns its result.
+pub async fn call(
+    endpoint: &Endpoint,
+    method: &str,
+    params: Value,
+    options: &Options,
+) -> Result<Value, UpstreamError> {
+    send(endpoint, &[Call::new(method, params)], options)
+        .await?
+        .pop()
+        .unwrap_or_else(|| {
+            Err(UpstreamError::Malformed {
+                endpoint: endpoint.name().into(),
+                reason: "no answer to the call".into(),
+            })
+        })
+}
+
+/// Sends `calls` in one request and retries the calls that failed with an
+/// endpoint-side JSON-RPC error (internal error, limit exceeded…) on the
+/// same endpoint, up to `retries` times with backoff. A failure of the
+/// request as a whole, or an error any endpoint would give, is returned at
+/// once so that the caller can fail over.
+pub async fn send_all(
+    endpoint: &Endpoint,
+    calls: &[Call],
+    options: &Options,
+) -> Result<Vec<Value>, UpstreamError> {
+    let mut results: Vec<Option<Value>> = vec![None; calls.len()];
+    let mut pending: Vec<usize> = (0..calls.len()).collect();
+    let mut attempt = 0;
+    loop {
+        let batch: Vec<Call> = pending.iter().map(|index| calls[*index].clone()).collect();
+        let answers = send(endpoint, &batch, options).await?;
+        let mut failed = Vec::new();
+        let mut last_error = None;
+        for (index, answer) in pending.iter().zip(answers) {
+            match answer {
+                Ok(value) => results[*index] = Some(value),
+                Err(error) if error.is_endpoint_trouble() => {
+                    failed.push(*index);
+                    last_error = Some(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        match last_error {
+            None => break,
+            Some(error) if attempt >= options.retries => return Err(error),
+            Some(_) => {
+                tokio::time::sleep(backoff::delay(attempt, options)).await;
+                attempt += 1;
+                pending = failed;
+            }
+        }
+    }
+    Ok(results.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// Matches an answer to the calls by id.
+fn match_answers(
+    endpoint: &str,
+    calls: &[Call],
+    first: u64,
+    answer: Value,
+) -> Result<Vec<Result<Value, UpstreamError>>, UpstreamError> {
+    let malformed = |reason: String| UpstreamError::Malformed {
+        endpoint: endpoint.into(),
+        reason,
+    };
+    let items: Vec<Value> = match answer {
+        Value::Array(items) => items,
+        Value::Object(object) if calls.len() == 1 || object.get("id").is_none_or(Value::is_null) => {
+            // A single answer, or an error for the whole batch.
+            if calls.len() > 1 {
+                let error = rpc_error(endpoint, "batch", &object)
+                    .unwrap_or_else(|| malformed("a single answer to a batch".into()));
+                return Err(error);
+            }
+            vec![Value::Object(object)]
+        }
+        other => {
+            return Err(malformed(format!(
+                "expected {} answers, got {}",
+                calls.len(),
+                kind_of(&other)
+            )));
+        }
+    };
+    let mut slots: Vec<Option<Map<String, Value>>> = vec![None; calls.len()];
+    for item in items {
+        let Value::Object(object) = item else {
+            return Err(malformed("an answer is not an object".into()));
+        };
+        let id = object.get("id").and_then(Value::as_u64);
+        let slot = id
+            .and_then(|id| id.checked_sub(first))
+            .and_then(|offset| usize::try_from(offset).ok())
+            .filter(|offset| *offset < calls.len());
+        match slot {
+            Some(offset) => slots[offset] = Some(object),
+            None if calls.len() == 1 && object.contains_key("error") => slots[0] = Some(object),
+            None => return Err(malformed(format!("answer with unknown id {id:?}"))),
+        }
+    }
+    slots
+        .into_iter()
+        .zip(calls)
+        .map(|(slot, call)| {
+            let mut object =
+                slot.ok_or_else(|| malformed(format!("no answer to `{}`", call.method)))?;
+            if let Some(error) = rpc_error(endpoint, &call.method, &object) {
+                return Ok(Err(error));
+            }
+            object
+                .remove("result")
+                .map(Ok)
+                .ok_or_else(|| malformed(format!("answer to `{}` has no result", call.method)))
+        })
+        .collect()
+}
+
+fn rpc_error(endpoint: &str, method: &str, object: &Map<String, Value>) -> Option<UpstreamError> {
+    let error = object.get("error").filter(|error| !error.is_null())?;
+    Some(UpstreamError::Rpc {
+        endpoint: endpoint.into(),
+        method: method.into(),
+        code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
+        message: error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("(no message)")
+            .to_string(),
+    })
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(count: usize) -> Vec<Call> {
+        (0..count)
+            .map(|index| Call::new("eth_getBlockByNumber", json!([index])))
+            .collect()
+    }
+
+    #[test]
+    fn answers_are_matched_by_id_in_any_order() {
+        let answer = json!([
+            {"jsonrpc": "2.0", "id": 11, "result": "b"},
+            {"jsonrpc": "2.0", "id": 10, "result": "a"},
+            {"jsonrpc": "2.0", "id": 12, "error": {"code": -32603, "message": "boom"}},
+        ]);
+        let results = match_answers("e", &calls(3), 10, answer).unwrap();
+        assert_eq!(results[0], Ok(json!("a")));
+        assert_eq!(results[1], Ok(json!("b")));
+        let error = results[2].clone().unwrap_err();
+        assert!(error.is_endpoint_trouble());
+        assert_eq!(
+            error.to_string(),
+            "e: eth_getBlockByNumber: JSON-RPC error -32603: boom"
+        );
+    }
+
+    #[test]
+    fn broken_answers_are_malformed() {
+        assert!(match_answers("e", &calls(2), 10, json!([{"id": 10, "result": 1}])).is_err());
+        assert!(match_answers("e", &calls(1), 10, json!("text")).is_err());
+        assert!(match_answers("e", &calls(1), 10, json!({"id": 10})).is_err());
+        assert!(match_answers("e", &calls(2), 10, json!([{"id": 99, "result": 1}])).is_err());
+        // An error for a whole batch (id null) fails the request.
+        let whole = json!({"id": null, "error": {"code": -32600, "message": "batch too large"}});
+        let error = match_answers("e", &calls(2), 10, whole).unwrap_err();
+        assert!(matches!(error, UpstreamError::Rpc { code: -32600, .. }));
+        // A single call answered with an error and a null id.
+        let single = json!({"id": null, "error": {"code": -32005, "message": "limit"}});
+        let results = match_answers("e", &calls(1), 10, single).unwrap();
+        assert!(results[0].is_err());
+        // A null result is a result.
+        let results = match_answers("e", &calls(1), 10, json!({"id": 10, "result": null})).unwrap();
+        assert_eq!(results[0], Ok(Value::Null));
+    }
+}
