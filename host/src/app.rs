@@ -156,14 +156,20 @@ impl Host {
         let mut loader = PluginLoader::from_config(&config);
         // Validation levels above `none` and sync apply chain rules: they need the spec.
         let levels = [
-            (config.sync.forward.enabled, config.sync.forward.validation_level),
-            (config.sync.backward.enabled, config.sync.backward.validation_level),
+            (
+                config.sync.forward.enabled,
+                config.sync.forward.validation_level,
+            ),
+            (
+                config.sync.backward.enabled,
+                config.sync.backward.validation_level,
+            ),
         ];
         let syncing = config.upstream.endpoints.iter().any(|url| !url.is_empty());
         let needs_spec = syncing
-            || levels
-                .iter()
-                .any(|(enabled, level)| *enabled && *level != crate::config::ValidationLevelName::None);
+            || levels.iter().any(|(enabled, level)| {
+                *enabled && *level != crate::config::ValidationLevelName::None
+            });
         let spec = if needs_spec {
             let spec = crate::chain::resolve(config.chain, config.heimdall.url.as_deref()).await?;
             tracing::info!(chain = %spec.name, chain_id = spec.chain_id, "chain spec loaded");
@@ -203,7 +209,17 @@ impl Host {
             tracing::info!(%listen, "metrics at /metrics");
         }
         let sync = match (&plugins.upstream, &spec) {
-            (Some(upstream), Some(spec)) => Some(start_sync(&config, &plugins, upstream, spec, metrics.clone(), shutdown.clone()).await?),
+            (Some(upstream), Some(spec)) => Some(
+                start_sync(
+                    &config,
+                    &plugins,
+                    upstream,
+                    spec,
+                    metrics.clone(),
+                    shutdown.clone(),
+                )
+                .await?,
+            ),
             _ => {
                 tracing::info!("no upstream endpoints configured: not syncing");
                 None
@@ -227,7 +243,10 @@ impl Host {
             sync.join().await;
         }
         while self.background.join_next().await.is_some() {}
-        self.plugins.shutdown(self.shutdown_timeout).await.map_err(RunError::Stop)?;
+        self.plugins
+            .shutdown(self.shutdown_timeout)
+            .await
+            .map_err(RunError::Stop)?;
         tracing::info!("stopped cleanly");
         Ok(())
     }
@@ -260,24 +279,44 @@ async fn start_sync(
                 .l1
                 .root_chain
                 .as_deref()
-                .map(|text| text.parse().map_err(|error| RunError::Config(format!("l1.root_chain `{text}`: {error}"))))
+                .map(|text| {
+                    text.parse().map_err(|error| {
+                        RunError::Config(format!("l1.root_chain `{text}`: {error}"))
+                    })
+                })
                 .transpose()?;
             Some(L1CheckpointSource::connect(url, spec, root_chain, config.l1.confirmations).await?)
         }
         None => None,
     };
-    let heimdall = config.heimdall.url.as_deref().filter(|url| !url.is_empty()).map(|url| HeimdallSource::new(url, timeout));
+    let heimdall = config
+        .heimdall
+        .url
+        .as_deref()
+        .filter(|url| !url.is_empty())
+        .map(|url| HeimdallSource::new(url, timeout));
     let needs_spans = [plugins.forward.as_ref(), plugins.backward.as_ref()]
         .into_iter()
         .flatten()
         .any(|plugin| plugin.requirements().spans);
     let spans = match (&heimdall, needs_spans) {
         (Some(source), true) => Some(Arc::new(SpanBook::new(source.clone(), Arc::clone(spec)))),
-        (None, true) => return Err(RunError::Config("the `full` validation level needs heimdall.url for spans".into())),
+        (None, true) => {
+            return Err(RunError::Config(
+                "the `full` validation level needs heimdall.url for spans".into(),
+            ));
+        }
         _ => None,
     };
-    let anchor = match (config.sync.anchor.number, config.sync.anchor.hash.as_deref()) {
-        (Some(number), Some(hash)) => Some((number, hash.parse().map_err(|error| RunError::Config(format!("sync.anchor.hash: {error}")))?)),
+    let anchor = match (
+        config.sync.anchor.number,
+        config.sync.anchor.hash.as_deref(),
+    ) {
+        (Some(number), Some(hash)) => Some((
+            number,
+            hash.parse()
+                .map_err(|error| RunError::Config(format!("sync.anchor.hash: {error}")))?,
+        )),
         _ => None,
     };
     let services = SyncServices {

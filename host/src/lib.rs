@@ -11,10 +11,12 @@ pub mod app;
 pub mod chain;
 pub mod checkpoints;
 pub mod config;
+pub mod devnet_host;
 pub mod logging;
 pub mod metrics;
 pub mod nodekey;
 pub mod plugins;
+pub mod served_chain;
 pub mod shutdown;
 pub mod sync;
 

@@ -59,16 +59,46 @@ impl Metrics {
         let provider = SdkMeterProvider::builder().with_reader(exporter).build();
         let meter = provider.meter("hypasis");
         Ok(Metrics {
-            forward_blocks: meter.u64_counter("hypasis_forward_sync_blocks").with_description("Blocks stored by forward sync").build(),
-            backward_blocks: meter.u64_counter("hypasis_backward_sync_blocks").with_description("Blocks stored by backward sync").build(),
-            head_lag: meter.u64_gauge("hypasis_sync_head_lag_blocks").with_description("Blocks between the upstream head and the forward cursor").build(),
-            verified_blocks: meter.u64_gauge("hypasis_verified_blocks").with_description("Blocks stored and confirmed").build(),
-            unconfirmed_blocks: meter.u64_gauge("hypasis_unconfirmed_blocks").with_description("Blocks stored, awaiting a checkpoint").build(),
-            upstream_requests: meter.u64_counter("hypasis_upstream_requests").with_description("Upstream requests by endpoint").build(),
-            upstream_errors: meter.u64_counter("hypasis_upstream_errors").with_description("Upstream errors by endpoint").build(),
-            upstream_latency: meter.f64_histogram("hypasis_upstream_latency_ms").with_description("Upstream request latency by endpoint").build(),
-            rejected_batches: meter.u64_counter("hypasis_rejected_batches").with_description("Batches rejected by validation").build(),
-            errors: meter.u64_counter("hypasis_errors").with_description("Errors by kind").build(),
+            forward_blocks: meter
+                .u64_counter("hypasis_forward_sync_blocks")
+                .with_description("Blocks stored by forward sync")
+                .build(),
+            backward_blocks: meter
+                .u64_counter("hypasis_backward_sync_blocks")
+                .with_description("Blocks stored by backward sync")
+                .build(),
+            head_lag: meter
+                .u64_gauge("hypasis_sync_head_lag_blocks")
+                .with_description("Blocks between the upstream head and the forward cursor")
+                .build(),
+            verified_blocks: meter
+                .u64_gauge("hypasis_verified_blocks")
+                .with_description("Blocks stored and confirmed")
+                .build(),
+            unconfirmed_blocks: meter
+                .u64_gauge("hypasis_unconfirmed_blocks")
+                .with_description("Blocks stored, awaiting a checkpoint")
+                .build(),
+            upstream_requests: meter
+                .u64_counter("hypasis_upstream_requests")
+                .with_description("Upstream requests by endpoint")
+                .build(),
+            upstream_errors: meter
+                .u64_counter("hypasis_upstream_errors")
+                .with_description("Upstream errors by endpoint")
+                .build(),
+            upstream_latency: meter
+                .f64_histogram("hypasis_upstream_latency_ms")
+                .with_description("Upstream request latency by endpoint")
+                .build(),
+            rejected_batches: meter
+                .u64_counter("hypasis_rejected_batches")
+                .with_description("Batches rejected by validation")
+                .build(),
+            errors: meter
+                .u64_counter("hypasis_errors")
+                .with_description("Errors by kind")
+                .build(),
             registry,
             _provider: Arc::new(provider),
         })
@@ -87,7 +117,11 @@ impl Metrics {
     }
 
     /// Serves `/metrics` on `listen` until `shutdown`.
-    pub async fn serve(self, listen: SocketAddr, shutdown: CancellationToken) -> std::io::Result<()> {
+    pub async fn serve(
+        self,
+        listen: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<()> {
         let metrics = self.clone();
         let route = warp::path!("metrics").and(warp::get()).map(move || {
             let mut response = warp::reply::Response::new(metrics.render().into());
@@ -98,7 +132,11 @@ impl Metrics {
             response
         });
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        warp::serve(route).incoming(listener).graceful(async move { shutdown.cancelled().await }).run().await;
+        warp::serve(route)
+            .incoming(listener)
+            .graceful(async move { shutdown.cancelled().await })
+            .run()
+            .await;
         Ok(())
     }
 }

@@ -16,27 +16,14 @@ use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
 use hypasis_plugin_api::BlockRange;
 use hypasis_sync::{
     app::Host,
-    config::{ChainName, Config, render_yaml},
+    config::{Config, render_yaml},
     plugins::PluginLoader,
 };
 use tokio_util::sync::CancellationToken;
 
 fn config(devnet: &Devnet, data_dir: &Path) -> Config {
-    let mut config = Config::default();
-    config.chain = ChainName::Devnet;
+    let mut config = hypasis_sync::devnet_host::config_for(devnet, data_dir);
     config.plugins.dir = Some(common::built_in_plugin_dir());
-    config.storage.plugin = "storage-embedded".into();
-    config.storage.data_dir = data_dir.to_path_buf();
-    config.upstream.endpoints = devnet.upstream_urls();
-    config.l1.rpc_url = Some(devnet.l1_url());
-    config.l1.confirmations = 0;
-    config.heimdall.url = Some(devnet.heimdall_url());
-    config.sync.head_poll_interval = Duration::from_millis(100);
-    config.p2p.enabled = false;
-    config.api.rpc.enabled = false;
-    config.api.rest.enabled = false;
-    config.metrics.enabled = false;
-    config.ratelimit.enabled = false;
     config
 }
 
@@ -59,8 +46,15 @@ fn pseudo_random(seed: &mut u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_twenty_moments_then_resume() {
     let devnet = Devnet::start(DevnetOptions {
-        chain: ChainConfig { txs_per_block: 2, ..ChainConfig::default() },
-        checkpoints: CheckpointConfig { interval: 256, max_length: 1024, ..CheckpointConfig::default() },
+        chain: ChainConfig {
+            txs_per_block: 2,
+            ..ChainConfig::default()
+        },
+        checkpoints: CheckpointConfig {
+            interval: 256,
+            max_length: 1024,
+            ..CheckpointConfig::default()
+        },
         block_time: Duration::from_secs(3600),
         prefill: 12_000,
         upstreams: 2,
@@ -88,14 +82,20 @@ async fn kill_9_at_twenty_moments_then_resume() {
             .unwrap();
         let delay = Duration::from_millis(300 + pseudo_random(&mut seed) % 2_500);
         tokio::time::sleep(delay).await;
-        let killed = Command::new("kill").args(["-9", &child.id().to_string()]).status().unwrap();
+        let killed = Command::new("kill")
+            .args(["-9", &child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(killed.success(), "kill {kill}");
         let _ = child.wait();
         // Nothing verified before this run was fetched again by it.
         let after = devnet.served_full_blocks();
         for range in &had {
             for number in range.start..=range.end {
-                let (was, now) = (before.get(&number).copied().unwrap_or(0), after.get(&number).copied().unwrap_or(0));
+                let (was, now) = (
+                    before.get(&number).copied().unwrap_or(0),
+                    after.get(&number).copied().unwrap_or(0),
+                );
                 if now > was {
                     refetched.push((number, kill));
                 }
@@ -104,7 +104,11 @@ async fn kill_9_at_twenty_moments_then_resume() {
         // The store opens after every kill.
         let _ = verified(&config).await;
     }
-    assert!(refetched.is_empty(), "verified blocks were fetched again after a restart: {:?}", &refetched[..refetched.len().min(20)]);
+    assert!(
+        refetched.is_empty(),
+        "verified blocks were fetched again after a restart: {:?}",
+        &refetched[..refetched.len().min(20)]
+    );
 
     // Resume to the end in-process and compare with the devnet's chain.
     let shutdown = CancellationToken::new();
@@ -112,7 +116,11 @@ async fn kill_9_at_twenty_moments_then_resume() {
     let status = host.sync_status.clone().unwrap();
     let deadline = Instant::now() + Duration::from_secs(600);
     while !(status.read().backward_done && status.read().forward == Some(12_000)) {
-        assert!(Instant::now() < deadline, "sync did not finish after the restarts: {:?}", status.read());
+        assert!(
+            Instant::now() < deadline,
+            "sync did not finish after the restarts: {:?}",
+            status.read()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let chain = devnet.chain();
@@ -120,7 +128,11 @@ async fn kill_9_at_twenty_moments_then_resume() {
     for chunk in numbers.chunks(2048) {
         let hashes = host.plugins.storage.canonical_hashes(chunk).unwrap();
         for (number, hash) in chunk.iter().zip(hashes) {
-            assert_eq!(hash.map(B256::from), Some(chain.read().by_number(*number).unwrap().hash), "block {number}");
+            assert_eq!(
+                hash.map(B256::from),
+                Some(chain.read().by_number(*number).unwrap().hash),
+                "block {number}"
+            );
         }
     }
     host.stop().await.unwrap();

@@ -5,21 +5,45 @@
 
 mod common;
 
-use std::{path::Path, sync::Arc, time::{Duration, Instant}};
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::B256;
-use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions, faults::{Tamper, TamperTarget}};
+use hypasis_devnet::{
+    ChainConfig, CheckpointConfig, Devnet, DevnetOptions,
+    faults::{Tamper, TamperTarget},
+};
 use hypasis_plugin_api::{BlockPart, BlockRange};
 use hypasis_sync::{
     app::Host,
-    config::{ChainName, Config, ValidationLevelName},
+    config::{Config, ValidationLevelName},
 };
 use tokio_util::sync::CancellationToken;
 
 async fn devnet(prefill: u64, block_time: Duration, milestone_lag: u64) -> Devnet {
+    devnet_with(prefill, block_time, milestone_lag, 256).await
+}
+
+async fn devnet_with(
+    prefill: u64,
+    block_time: Duration,
+    milestone_lag: u64,
+    checkpoint_interval: u64,
+) -> Devnet {
     Devnet::start(DevnetOptions {
-        chain: ChainConfig { txs_per_block: 2, ..ChainConfig::default() },
-        checkpoints: CheckpointConfig { interval: 256, max_length: 1024, milestone_lag, ..CheckpointConfig::default() },
+        chain: ChainConfig {
+            txs_per_block: 2,
+            ..ChainConfig::default()
+        },
+        checkpoints: CheckpointConfig {
+            interval: checkpoint_interval,
+            max_length: 1024,
+            milestone_lag,
+            ..CheckpointConfig::default()
+        },
         block_time,
         prefill,
         upstreams: 2,
@@ -30,25 +54,17 @@ async fn devnet(prefill: u64, block_time: Duration, milestone_lag: u64) -> Devne
     .unwrap()
 }
 
-fn config(devnet: &Devnet, data_dir: &Path, forward: ValidationLevelName, backward: ValidationLevelName) -> Config {
-    let mut config = Config::default();
-    config.chain = ChainName::Devnet;
+fn config(
+    devnet: &Devnet,
+    data_dir: &Path,
+    forward: ValidationLevelName,
+    backward: ValidationLevelName,
+) -> Config {
+    let mut config = hypasis_sync::devnet_host::config_for(devnet, data_dir);
     config.plugins.dir = Some(common::built_in_plugin_dir());
-    config.storage.plugin = "storage-embedded".into();
-    config.storage.data_dir = data_dir.to_path_buf();
-    config.upstream.endpoints = devnet.upstream_urls();
-    config.l1.rpc_url = Some(devnet.l1_url());
-    config.l1.confirmations = 0;
-    config.heimdall.url = Some(devnet.heimdall_url());
     config.sync.forward.validation_level = forward;
     config.sync.backward.validation_level = backward;
-    config.sync.head_poll_interval = Duration::from_millis(100);
     config.sync.forward.batch_size = 512;
-    config.p2p.enabled = false;
-    config.api.rpc.enabled = false;
-    config.api.rest.enabled = false;
-    config.metrics.enabled = false;
-    config.ratelimit.enabled = false;
     config
 }
 
@@ -64,15 +80,26 @@ async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> boo
 fn assert_store_matches(host: &Host, devnet: &Devnet, head: u64) {
     let storage = &host.plugins.storage;
     let verified = storage.intervals("verified").unwrap();
-    assert_eq!(verified, vec![BlockRange::new(0, head)], "verified coverage");
+    assert_eq!(
+        verified,
+        vec![BlockRange::new(0, head)],
+        "verified coverage"
+    );
     let chain = devnet.chain();
     let chain = chain.read();
     let numbers: Vec<u64> = (0..=head).collect();
     for chunk in numbers.chunks(1024) {
         let hashes = storage.canonical_hashes(chunk).unwrap();
-        let hashes: Vec<[u8; 32]> = hashes.into_iter().map(|hash| hash.expect("every block is stored")).collect();
+        let hashes: Vec<[u8; 32]> = hashes
+            .into_iter()
+            .map(|hash| hash.expect("every block is stored"))
+            .collect();
         for (number, hash) in chunk.iter().zip(&hashes) {
-            assert_eq!(B256::from(*hash), chain.by_number(*number).unwrap().hash, "block {number}");
+            assert_eq!(
+                B256::from(*hash),
+                chain.by_number(*number).unwrap().hash,
+                "block {number}"
+            );
         }
         let headers = storage.parts(BlockPart::Header, &hashes).unwrap();
         let bodies = storage.parts(BlockPart::Body, &hashes).unwrap();
@@ -80,11 +107,35 @@ fn assert_store_matches(host: &Host, devnet: &Devnet, head: u64) {
         let state_syncs = storage.parts(BlockPart::StateSync, &hashes).unwrap();
         for (index, number) in chunk.iter().enumerate() {
             let block = chain.by_number(*number).unwrap();
-            assert_eq!(headers[index].as_ref().into_option().map(|bytes| bytes.as_slice()), Some(block.header_rlp.as_ref()), "header {number}");
-            assert_eq!(bodies[index].as_ref().into_option().map(|bytes| bytes.as_slice()), Some(block.body_rlp.as_ref()), "body {number}");
-            assert_eq!(receipts[index].as_ref().into_option().map(|bytes| bytes.as_slice()), Some(block.receipts_rlp.as_ref()), "receipts {number}");
             assert_eq!(
-                state_syncs[index].as_ref().into_option().map(|bytes| bytes.to_vec()),
+                headers[index]
+                    .as_ref()
+                    .into_option()
+                    .map(|bytes| bytes.as_slice()),
+                Some(block.header_rlp.as_ref()),
+                "header {number}"
+            );
+            assert_eq!(
+                bodies[index]
+                    .as_ref()
+                    .into_option()
+                    .map(|bytes| bytes.as_slice()),
+                Some(block.body_rlp.as_ref()),
+                "body {number}"
+            );
+            assert_eq!(
+                receipts[index]
+                    .as_ref()
+                    .into_option()
+                    .map(|bytes| bytes.as_slice()),
+                Some(block.receipts_rlp.as_ref()),
+                "receipts {number}"
+            );
+            assert_eq!(
+                state_syncs[index]
+                    .as_ref()
+                    .into_option()
+                    .map(|bytes| bytes.to_vec()),
                 block.bor_receipt.as_ref().map(|bor| bor.rlp.to_vec()),
                 "state sync {number}"
             );
@@ -97,19 +148,49 @@ async fn both_directions_meet_over_a_50000_block_chain() {
     let devnet = devnet(50_000, Duration::from_secs(3600), 16).await;
     let data = tempfile::tempdir().unwrap();
     let shutdown = CancellationToken::new();
-    let host = Host::start(config(&devnet, data.path(), ValidationLevelName::Light, ValidationLevelName::Header), shutdown.clone()).await.unwrap();
+    let host = Host::start(
+        config(
+            &devnet,
+            data.path(),
+            ValidationLevelName::Light,
+            ValidationLevelName::Header,
+        ),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
     let status = Arc::clone(host.sync_status.as_ref().unwrap());
-    wait_until("both directions to finish", Duration::from_secs(900), || {
-        let status = status.read();
-        status.backward_done && status.forward == Some(50_000)
-    })
+    wait_until(
+        "both directions to finish",
+        Duration::from_secs(900),
+        || {
+            let status = status.read();
+            status.backward_done && status.forward == Some(50_000)
+        },
+    )
     .await;
     // Checkpoints only reach the last multiple of 256; the milestones confirm the rest.
-    wait_until("the tip to be confirmed by a milestone", Duration::from_secs(60), || {
-        host.plugins.storage.intervals("unconfirmed").unwrap().iter().all(|range| range.start > 50_000 - 16)
-    })
+    wait_until(
+        "the tip to be confirmed by a milestone",
+        Duration::from_secs(60),
+        || {
+            host.plugins
+                .storage
+                .intervals("unconfirmed")
+                .unwrap()
+                .iter()
+                .all(|range| range.start > 50_000 - 16)
+        },
+    )
     .await;
-    let confirmed_head = host.plugins.storage.intervals("verified").unwrap().last().unwrap().end;
+    let confirmed_head = host
+        .plugins
+        .storage
+        .intervals("verified")
+        .unwrap()
+        .last()
+        .unwrap()
+        .end;
     assert!(confirmed_head >= 50_000 - 16 - 8);
     assert_store_matches(&host, &devnet, confirmed_head);
     host.stop().await.unwrap();
@@ -123,42 +204,135 @@ async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
     let with_txs = |from: u64| {
         let chain = devnet.chain();
         let chain = chain.read();
-        (from..).find(|n| chain.by_number(*n).is_some_and(|b| b.txs.len() >= 1 && b.receipts.iter().any(|r| !r.logs.is_empty()))).unwrap()
+        (from..)
+            .find(|n| {
+                chain.by_number(*n).is_some_and(|b| {
+                    !b.txs.is_empty() && b.receipts.iter().any(|r| !r.logs.is_empty())
+                })
+            })
+            .unwrap()
     };
-    let (a, b, c, d, e) = (with_txs(300), with_txs(900), with_txs(1500), with_txs(2100), with_txs(2600));
-    let log_index = |number: u64| devnet.chain().read().by_number(number).unwrap().receipts.iter().position(|r| !r.logs.is_empty()).unwrap();
+    let (a, b, c, d, e) = (
+        with_txs(300),
+        with_txs(900),
+        with_txs(1500),
+        with_txs(2100),
+        with_txs(2600),
+    );
+    let log_index = |number: u64| {
+        devnet
+            .chain()
+            .read()
+            .by_number(number)
+            .unwrap()
+            .receipts
+            .iter()
+            .position(|r| !r.logs.is_empty())
+            .unwrap()
+    };
     liar.update(|settings| {
         settings.tamper = vec![
-            Tamper { block: a, target: TamperTarget::Header { field: "timestamp".into() }, rehash: true },
-            Tamper { block: b, target: TamperTarget::Transaction { index: 0 }, rehash: false },
-            Tamper { block: c, target: TamperTarget::Receipt { index: 0 }, rehash: false },
-            Tamper { block: d, target: TamperTarget::Log { index: log_index(d) }, rehash: false },
-            Tamper { block: e, target: TamperTarget::Header { field: "parentHash".into() }, rehash: true },
+            Tamper {
+                block: a,
+                target: TamperTarget::Header {
+                    field: "timestamp".into(),
+                },
+                rehash: true,
+            },
+            Tamper {
+                block: b,
+                target: TamperTarget::Transaction { index: 0 },
+                rehash: false,
+            },
+            Tamper {
+                block: c,
+                target: TamperTarget::Receipt { index: 0 },
+                rehash: false,
+            },
+            Tamper {
+                block: d,
+                target: TamperTarget::Log {
+                    index: log_index(d),
+                },
+                rehash: false,
+            },
+            Tamper {
+                block: e,
+                target: TamperTarget::Header {
+                    field: "parentHash".into(),
+                },
+                rehash: true,
+            },
         ]
     });
     let data = tempfile::tempdir().unwrap();
     let shutdown = CancellationToken::new();
-    let host = Host::start(config(&devnet, data.path(), ValidationLevelName::Light, ValidationLevelName::Light), shutdown.clone()).await.unwrap();
+    let host = Host::start(
+        config(
+            &devnet,
+            data.path(),
+            ValidationLevelName::Light,
+            ValidationLevelName::Light,
+        ),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
     let status = Arc::clone(host.sync_status.as_ref().unwrap());
     wait_until("sync to complete", Duration::from_secs(300), || {
         let status = status.read();
         status.backward_done && status.forward == Some(3_000)
     })
     .await;
-    assert!(status.read().rejected_batches > 0, "the liar's batches were rejected");
+    assert!(
+        status.read().rejected_batches > 0,
+        "the liar's batches were rejected"
+    );
     let upstream = host.plugins.upstream.as_ref().unwrap();
     let endpoints = upstream.endpoints();
-    let honest_score = endpoints.iter().find(|endpoint| devnet.upstream_urls()[0].contains(endpoint.name.as_str()) || endpoint.name.as_str().contains(&devnet.upstream_urls()[0].replace("http://", ""))).map(|endpoint| endpoint.score);
-    let liar_endpoint = endpoints.iter().find(|endpoint| endpoint.name.as_str().contains(&devnet.upstream_urls()[1].replace("http://", ""))).expect("the liar is listed");
-    assert!(liar_endpoint.faults > 0, "the liar's faults were counted: {endpoints:?}");
+    let honest_score = endpoints
+        .iter()
+        .find(|endpoint| {
+            devnet.upstream_urls()[0].contains(endpoint.name.as_str())
+                || endpoint
+                    .name
+                    .as_str()
+                    .contains(&devnet.upstream_urls()[0].replace("http://", ""))
+        })
+        .map(|endpoint| endpoint.score);
+    let liar_endpoint = endpoints
+        .iter()
+        .find(|endpoint| {
+            endpoint
+                .name
+                .as_str()
+                .contains(&devnet.upstream_urls()[1].replace("http://", ""))
+        })
+        .expect("the liar is listed");
+    assert!(
+        liar_endpoint.faults > 0,
+        "the liar's faults were counted: {endpoints:?}"
+    );
     if let Some(honest) = honest_score {
         assert!(liar_endpoint.score < honest, "{endpoints:?}");
     }
     wait_until("the tip to be confirmed", Duration::from_secs(60), || {
-        host.plugins.storage.intervals("unconfirmed").unwrap().iter().all(|range| range.start > 3_000 - 16)
+        host.plugins
+            .storage
+            .intervals("unconfirmed")
+            .unwrap()
+            .iter()
+            .all(|range| range.start > 3_000 - 16)
     })
     .await;
-    let confirmed_head = host.plugins.storage.intervals("verified").unwrap().last().unwrap().end;
+    let confirmed_head = host
+        .plugins
+        .storage
+        .intervals("verified")
+        .unwrap()
+        .last()
+        .unwrap()
+        .end;
     assert_store_matches(&host, &devnet, confirmed_head);
     host.stop().await.unwrap();
     devnet.stop().await;
@@ -166,34 +340,74 @@ async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstreams_down_then_back_and_a_reorg_at_the_tip() {
-    let devnet = devnet(1_500, Duration::from_millis(200), 80).await;
+    // Checkpoints every 1,024 blocks: the next one after 1,023 is far off,
+    // so a 40-block reorg at the tip stays above every checkpoint.
+    let devnet = devnet_with(1_200, Duration::from_millis(200), 80, 1_024).await;
     let data = tempfile::tempdir().unwrap();
     let shutdown = CancellationToken::new();
-    let host = Host::start(config(&devnet, data.path(), ValidationLevelName::Light, ValidationLevelName::Header), shutdown.clone()).await.unwrap();
+    let host = Host::start(
+        config(
+            &devnet,
+            data.path(),
+            ValidationLevelName::Light,
+            ValidationLevelName::Header,
+        ),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
     let status = Arc::clone(host.sync_status.as_ref().unwrap());
-    wait_until("forward to catch up", Duration::from_secs(120), || status.read().forward_done).await;
+    wait_until("forward to catch up", Duration::from_secs(120), || {
+        status.read().forward_done
+    })
+    .await;
 
     // Every upstream down: the host waits and says so.
     for index in 0..2 {
-        devnet.faults(index).unwrap().update(|settings| settings.drop_rate = 1.0);
+        devnet
+            .faults(index)
+            .unwrap()
+            .update(|settings| settings.drop_rate = 1.0);
     }
-    wait_until("the host to report the upstreams unhealthy", Duration::from_secs(60), || !status.read().upstream_healthy).await;
+    wait_until(
+        "the host to report the upstreams unhealthy",
+        Duration::from_secs(60),
+        || !status.read().upstream_healthy,
+    )
+    .await;
     for index in 0..2 {
         devnet.faults(index).unwrap().clear();
     }
-    wait_until("recovery", Duration::from_secs(60), || status.read().upstream_healthy && status.read().forward_done).await;
+    wait_until("recovery", Duration::from_secs(60), || {
+        status.read().upstream_healthy && status.read().forward_done
+    })
+    .await;
 
     // A reorg of 40 blocks at the tip: the store follows the new chain.
     devnet.set_growing(false);
     let head = devnet.head();
-    wait_until("the host to reach the head", Duration::from_secs(60), || status.read().forward == Some(head)).await;
+    wait_until(
+        "the host to reach the head",
+        Duration::from_secs(60),
+        || status.read().forward == Some(head),
+    )
+    .await;
     let new_head = devnet.reorg(40).unwrap();
-    wait_until("the host to follow the reorg", Duration::from_secs(60), || status.read().forward == Some(new_head.number())).await;
+    wait_until(
+        "the host to follow the reorg",
+        Duration::from_secs(60),
+        || status.read().forward == Some(new_head.number()),
+    )
+    .await;
     assert!(status.read().reorgs >= 1);
     let chain = devnet.chain();
     for number in head - 45..=new_head.number() {
         let stored = host.plugins.storage.canonical_hashes(&[number]).unwrap()[0].map(B256::from);
-        assert_eq!(stored, Some(chain.read().by_number(number).unwrap().hash), "block {number} after the reorg");
+        assert_eq!(
+            stored,
+            Some(chain.read().by_number(number).unwrap().hash),
+            "block {number} after the reorg"
+        );
     }
     host.stop().await.unwrap();
     devnet.stop().await;

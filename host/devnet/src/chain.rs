@@ -42,6 +42,18 @@ pub enum ReorgError {
         /// Deepest possible now.
         max: u64,
     },
+    /// The reorg would replace a block an L1 checkpoint covers.
+    #[error(
+        "reorg depth {depth} would replace block {first}, at or below checkpoint end {checkpoint_end}"
+    )]
+    BelowCheckpoint {
+        /// Asked depth.
+        depth: u64,
+        /// First block that would be replaced.
+        first: u64,
+        /// Newest checkpoint end.
+        checkpoint_end: u64,
+    },
     /// The reorg would replace a block a milestone covers.
     #[error(
         "reorg depth {depth} would replace block {first}, at or below milestone end {milestone_end}"

@@ -86,6 +86,8 @@ impl ChainConfig {
                     block: self.cancun_block,
                 },
             ],
+            timestamp_forks: Vec::new(),
+            genesis_timestamp: self.genesis_timestamp,
             london_block: Some(self.jaipur_block),
             cancun_block: Some(self.cancun_block),
             bor: BorRules {

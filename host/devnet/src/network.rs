@@ -440,8 +440,19 @@ impl Devnet {
             .store(growing, std::sync::atomic::Ordering::Release);
     }
 
-    /// Reorganises the tip (all endpoints see it).
+    /// Reorganises the tip (all endpoints see it). Refused below the newest
+    /// milestone or L1 checkpoint, as on a real chain.
     pub fn reorg(&self, depth: u64) -> Result<Arc<DevBlock>, ReorgError> {
+        let head = self.head();
+        if let Some(checkpoint) = self.checkpoints.read().last()
+            && head.saturating_sub(depth) < checkpoint.end
+        {
+            return Err(ReorgError::BelowCheckpoint {
+                depth,
+                first: head.saturating_sub(depth) + 1,
+                checkpoint_end: checkpoint.end,
+            });
+        }
         reorg(&self.chain, &self.new_heads, depth)
     }
 

@@ -35,7 +35,11 @@ enum BlockId {
 impl UpstreamEndpoint {
     /// An endpoint over `chain` with `faults`.
     pub fn new(chain: Arc<RwLock<Chain>>, faults: FaultPlan) -> Self {
-        UpstreamEndpoint { chain, faults, served: Arc::default() }
+        UpstreamEndpoint {
+            chain,
+            faults,
+            served: Arc::default(),
+        }
     }
 
     /// How many times each block was served with full transactions (what a

@@ -608,7 +608,10 @@ pub fn receipt_from_json(
         "logsBloom",
         field(receipt, "logsBloom")?,
     )?);
-    Ok((tx_type, alloy_consensus::ReceiptWithBloom::new(inner, bloom)))
+    Ok((
+        tx_type,
+        alloy_consensus::ReceiptWithBloom::new(inner, bloom),
+    ))
 }
 
 /// The consensus encoding of a receipt (what the receipt trie and eth/68

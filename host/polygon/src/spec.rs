@@ -71,6 +71,13 @@ pub struct ChainSpec {
     pub genesis_hash: Option<B256>,
     /// Top-level block-numbered forks in chain-config order (for the fork id).
     pub forks: Vec<Fork>,
+    /// Timestamp-numbered forks (`block` holds the time); none on Bor
+    /// chains, which fork by block number only.
+    #[serde(default)]
+    pub timestamp_forks: Vec<Fork>,
+    /// Genesis timestamp (timestamp forks at or before it do not count in the fork id).
+    #[serde(default)]
+    pub genesis_timestamp: u64,
     /// London: headers carry a base fee from here.
     pub london_block: Option<u64>,
     /// Cancun (Bor's "Napoli"): extra data between vanity and seal is RLP(BlockExtraData).
@@ -169,6 +176,8 @@ impl ChainSpec {
                 ("cancun", 54_876_000),
                 ("prague", 73_440_256),
             ]),
+            timestamp_forks: Vec::new(),
+            genesis_timestamp: 1_590_824_836,
             london_block: Some(23_850_000),
             cancun_block: Some(54_876_000),
             bor: BorRules {
@@ -211,6 +220,8 @@ impl ChainSpec {
                 ("cancun", 5_423_600),
                 ("prague", 22_765_056),
             ]),
+            timestamp_forks: Vec::new(),
+            genesis_timestamp: 1_700_225_065,
             london_block: Some(73_100),
             cancun_block: Some(5_423_600),
             bor: BorRules {

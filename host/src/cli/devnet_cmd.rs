@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions, script::FaultScript};
 use hypasis_sync::{
-    config::{ChainName, Config, LogConfig, ValidationLevelName},
+    config::{Config, LogConfig, ValidationLevelName},
     logging,
 };
 use tokio_util::sync::CancellationToken;
@@ -72,23 +72,14 @@ pub struct DevnetArgs {
 
 /// The host configuration for syncing from `devnet`.
 fn host_config(args: &DevnetArgs, devnet: &Devnet) -> Config {
-    let mut config = Config::default();
-    config.chain = ChainName::Devnet;
+    let mut config = hypasis_sync::devnet_host::config_for(devnet, &args.datadir);
     config.storage.plugin = args.storage.clone();
-    config.storage.data_dir = args.datadir.clone();
-    config.upstream.endpoints = devnet.upstream_urls();
-    config.l1.rpc_url = Some(devnet.l1_url());
-    config.l1.confirmations = 0;
-    config.l1.poll_interval = Duration::from_secs(1);
-    config.heimdall.url = Some(devnet.heimdall_url());
     config.sync.forward.validation_level = args.forward_level;
     config.sync.backward.validation_level = args.backward_level;
-    config.sync.head_poll_interval = args.block_time.clamp(Duration::from_millis(50), Duration::from_secs(2));
-    // devp2p and the APIs come with issues 5/6 and 6/6; rate limits with 6/6.
-    config.p2p.enabled = false;
-    config.api.rpc.enabled = false;
-    config.api.rest.enabled = false;
-    config.ratelimit.enabled = false;
+    config.sync.head_poll_interval = args
+        .block_time
+        .clamp(Duration::from_millis(50), Duration::from_secs(2));
+    config.metrics.enabled = true;
     config.metrics.listen = args.metrics;
     config
 }
@@ -165,8 +156,14 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
         }
         let config = host_config(&args, &devnet);
         println!("Hypasis Sync host");
-        println!("  data dir              {}", config.storage.data_dir.display());
-        println!("  metrics               http://{}/metrics", config.metrics.listen);
+        println!(
+            "  data dir              {}",
+            config.storage.data_dir.display()
+        );
+        println!(
+            "  metrics               http://{}/metrics",
+            config.metrics.listen
+        );
         println!(
             "  validation            forward {}, backward {}",
             config.sync.forward.validation_level.as_str(),

@@ -1,9 +1,11 @@
 //! Command-line arguments and dispatch. Each subcommand lives in its own module.
 
+mod bench_cmd;
 mod checkpoint_cmd;
 mod config_cmd;
 mod devnet_cmd;
 mod header_cmd;
+mod import_cmd;
 mod nodekey_cmd;
 mod plugins_cmd;
 mod run_cmd;
@@ -48,6 +50,11 @@ enum Command {
     /// Audit L1 checkpoints against a Polygon RPC.
     #[command(subcommand)]
     Checkpoint(checkpoint_cmd::CheckpointCommand),
+    /// Import a go-ethereum-format chain (genesis.json + chain.rlp) into a data directory.
+    Import(import_cmd::ImportArgs),
+    /// Benchmarks that need a running devnet and host.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
     /// Print the version and the plugin ABI version.
     Version,
 }
@@ -62,6 +69,8 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Devnet(args) => devnet_cmd::run(args),
         Command::Header(command) => header_cmd::execute(command),
         Command::Checkpoint(command) => checkpoint_cmd::execute(command),
+        Command::Bench(command) => bench_cmd::execute(command),
+        Command::Import(args) => import_cmd::execute(args),
         Command::Version => {
             println!("hypasis-sync {}", hypasis_sync::VERSION);
             println!("plugin ABI {}", hypasis_plugin_api::ABI_VERSION);

@@ -25,7 +25,12 @@ pub enum AnchorError {
 }
 
 /// Establishes (or reloads) the anchor; `None` if shutdown came first.
-pub async fn establish(services: &SyncServices, settings: &SyncSettings, status: &Arc<RwLock<SyncStatus>>, shutdown: &CancellationToken) -> Option<Progress> {
+pub async fn establish(
+    services: &SyncServices,
+    settings: &SyncSettings,
+    status: &Arc<RwLock<SyncStatus>>,
+    shutdown: &CancellationToken,
+) -> Option<Progress> {
     let progress = load_progress(&services.storage);
     if let Some(anchor) = progress.anchor {
         tracing::info!(anchor = anchor.number, forward = ?progress.forward.map(|c| c.number), backward = ?progress.backward.map(|c| c.number), "resuming sync");
@@ -53,42 +58,98 @@ pub async fn establish(services: &SyncServices, settings: &SyncSettings, status:
     }
 }
 
-async fn try_establish(services: &SyncServices, settings: &SyncSettings, status: &RwLock<SyncStatus>) -> Result<Option<Progress>, String> {
-    let direction = if services.backward.is_some() { Direction::Backward } else { Direction::Forward };
+async fn try_establish(
+    services: &SyncServices,
+    settings: &SyncSettings,
+    status: &RwLock<SyncStatus>,
+) -> Result<Option<Progress>, String> {
+    let direction = if services.backward.is_some() {
+        Direction::Backward
+    } else {
+        Direction::Forward
+    };
     let (range, context) = match settings.anchor {
         Some((number, hash)) => (
             BlockRange::new(number, number),
-            Context { direction, parent: None, child: None, anchors: vec![BlockRef { number, hash: hash.0 }], checkpoints: Vec::new() },
+            Context {
+                direction,
+                parent: None,
+                child: None,
+                anchors: vec![BlockRef {
+                    number,
+                    hash: hash.0,
+                }],
+                checkpoints: Vec::new(),
+            },
         ),
         None => {
-            let Some(checkpoint) = services.checkpoints.refresh().await.map_err(|error| error.to_string())? else {
+            let Some(checkpoint) = services
+                .checkpoints
+                .refresh()
+                .await
+                .map_err(|error| error.to_string())?
+            else {
                 if services.checkpoints.is_empty() {
                     return Ok(None);
                 }
                 return Err(AnchorError::Nothing.to_string());
             };
             let range = BlockRange::new(checkpoint.start, checkpoint.end);
-            (range, Context { direction, parent: None, child: None, anchors: Vec::new(), checkpoints: services.checkpoints.inside(range) })
+            (
+                range,
+                Context {
+                    direction,
+                    parent: None,
+                    child: None,
+                    anchors: Vec::new(),
+                    checkpoints: services.checkpoints.inside(range),
+                },
+            )
         }
     };
-    let verified = services.fetch_verified(range, &context, settings.max_attempts, status).await.map_err(|error| error.to_string())?;
+    let verified = services
+        .fetch_verified(range, &context, settings.max_attempts, status)
+        .await
+        .map_err(|error| error.to_string())?;
     let (Some(first), Some(last)) = (verified.blocks.first(), verified.blocks.last()) else {
         return Err("the upstream returned no blocks for the anchor".into());
     };
-    let parent_hash = decode_header(&first.header).map_err(|error| error.to_string())?.parent_hash;
-    let anchor = SyncCursor { number: last.number, hash: B256::from(last.hash) };
-    let lowest = SyncCursor { number: first.number, hash: parent_hash };
-    if !verified.confirmed.iter().any(|confirmed| confirmed.contains(anchor.number)) {
-        return Err(format!("the anchor range {}..={} was not confirmed by its checkpoint or hash", range.start, range.end));
+    let parent_hash = decode_header(&first.header)
+        .map_err(|error| error.to_string())?
+        .parent_hash;
+    let anchor = SyncCursor {
+        number: last.number,
+        hash: B256::from(last.hash),
+    };
+    let lowest = SyncCursor {
+        number: first.number,
+        hash: parent_hash,
+    };
+    if !verified
+        .confirmed
+        .iter()
+        .any(|confirmed| confirmed.contains(anchor.number))
+    {
+        return Err(format!(
+            "the anchor range {}..={} was not confirmed by its checkpoint or hash",
+            range.start, range.end
+        ));
     }
-    let mut meta = vec![Progress::anchor_change(&anchor), Progress::forward_change(&anchor), Progress::backward_change(&lowest)];
+    let mut meta = vec![
+        Progress::anchor_change(&anchor),
+        Progress::forward_change(&anchor),
+        Progress::backward_change(&lowest),
+    ];
     let batch = WriteBatch {
         intervals: interval_changes(range, &verified.confirmed).into(),
         meta: std::mem::take(&mut meta).into(),
         ..Default::default()
     };
     let count = verified.blocks.len() as u64;
-    services.write(verified.blocks, batch).await.map_err(|error| error.to_string())?;
+    services
+        .write(verified.blocks, batch)
+        .await
+        .map_err(|error| error.to_string())?;
     services.metrics.backward_blocks.add(count, &[]);
     tracing::info!(anchor = anchor.number, hash = %anchor.hash, blocks = count, endpoint = %verified.endpoint, "sync anchored");
     {
@@ -98,5 +159,9 @@ async fn try_establish(services: &SyncServices, settings: &SyncSettings, status:
         current.backward = Some(lowest.number);
         current.last_error = None;
     }
-    Ok(Some(Progress { anchor: Some(anchor), forward: Some(anchor), backward: Some(lowest) }))
+    Ok(Some(Progress {
+        anchor: Some(anchor),
+        forward: Some(anchor),
+        backward: Some(lowest),
+    }))
 }

@@ -22,8 +22,16 @@ use super::{
 type RangeResult = (BlockRange, Result<Verified, String>);
 
 /// Runs backward sync until it reaches the floor or `shutdown`.
-pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progress, status: Arc<RwLock<SyncStatus>>, shutdown: CancellationToken) {
-    let Some(mut lowest) = progress.backward else { return };
+pub async fn run(
+    services: SyncServices,
+    settings: SyncSettings,
+    progress: Progress,
+    status: Arc<RwLock<SyncStatus>>,
+    shutdown: CancellationToken,
+) {
+    let Some(mut lowest) = progress.backward else {
+        return;
+    };
     let floor = settings.floor;
     let mut report = ProgressReport::new("backward", settings.log_every);
     let mut failures = 0u32;
@@ -39,12 +47,20 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
         }
         // Plan and launch ranges until the window is full.
         while in_flight.len() < settings.ranges_in_flight.max(1) {
-            let Some(end) = next_end.filter(|end| *end >= floor) else { break };
+            let Some(end) = next_end.filter(|end| *end >= floor) else {
+                break;
+            };
             let range = match services.checkpoints.fetch_covering(end).await {
                 Ok(Some(checkpoint)) => BlockRange::new(checkpoint.start, end),
-                Ok(None) => BlockRange::new(end.saturating_sub(settings.batch_size - 1).max(floor), end),
+                Ok(None) => {
+                    BlockRange::new(end.saturating_sub(settings.batch_size - 1).max(floor), end)
+                }
                 Err(error) => {
-                    fail(&services, &status, &format!("L1 checkpoint covering {end}: {error}"));
+                    fail(
+                        &services,
+                        &status,
+                        &format!("L1 checkpoint covering {end}: {error}"),
+                    );
                     break;
                 }
             };
@@ -61,7 +77,10 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
                     anchors: Vec::new(),
                     checkpoints: services.checkpoints.inside(range),
                 };
-                let result = services.fetch_verified(range, &context, max_attempts, &status).await.map_err(|error| error.to_string());
+                let result = services
+                    .fetch_verified(range, &context, max_attempts, &status)
+                    .await
+                    .map_err(|error| error.to_string());
                 (range, result)
             }));
         }
@@ -80,7 +99,10 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
         planned.pop_front();
         let (range, result) = match joined {
             Ok(pair) => pair,
-            Err(error) => (BlockRange::new(0, 0), Err(format!("range task failed: {error}"))),
+            Err(error) => (
+                BlockRange::new(0, 0),
+                Err(format!("range task failed: {error}")),
+            ),
         };
         let committed = match result {
             Ok(verified) => commit(&services, &range, verified, &mut lowest, floor).await,
@@ -93,13 +115,19 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
                 {
                     let mut current = status.write();
                     current.backward = Some(lowest.number);
-                    current.write_ms = services.write_time.load(std::sync::atomic::Ordering::Relaxed);
+                    current.write_ms = services
+                        .write_time
+                        .load(std::sync::atomic::Ordering::Relaxed);
                     current.last_error = None;
                 }
                 report.stored(count, lowest.number, lowest.number.saturating_sub(floor));
             }
             Err(error) => {
-                fail(&services, &status, &format!("blocks {}..={}: {error}", range.start, range.end));
+                fail(
+                    &services,
+                    &status,
+                    &format!("blocks {}..={}: {error}", range.start, range.end),
+                );
                 // Drop everything in flight and re-plan from the lowest committed block.
                 in_flight = FuturesOrdered::new();
                 planned.clear();
@@ -121,7 +149,13 @@ fn fail(services: &SyncServices, status: &RwLock<SyncStatus>, message: &str) {
 
 /// Links a verified range to the committed range above and stores the part
 /// at or above the floor, atomically with the new backward cursor.
-async fn commit(services: &SyncServices, range: &BlockRange, verified: Verified, lowest: &mut SyncCursor, floor: u64) -> Result<u64, String> {
+async fn commit(
+    services: &SyncServices,
+    range: &BlockRange,
+    verified: Verified,
+    lowest: &mut SyncCursor,
+    floor: u64,
+) -> Result<u64, String> {
     let last = verified.blocks.last().ok_or("no blocks")?;
     if last.number + 1 != lowest.number || B256::from(last.hash) != lowest.hash {
         return Err(format!(
@@ -135,14 +169,24 @@ async fn commit(services: &SyncServices, range: &BlockRange, verified: Verified,
     // Linked to a confirmed chain above: the whole range is confirmed by hash links.
     let mut confirmed = verified.confirmed.clone();
     confirmed.push(*range);
-    let kept: Vec<_> = verified.blocks.into_iter().filter(|block| block.number >= floor).collect();
+    let kept: Vec<_> = verified
+        .blocks
+        .into_iter()
+        .filter(|block| block.number >= floor)
+        .collect();
     let first = kept.first().ok_or("nothing at or above the floor")?;
-    let parent_hash = decode_header(&first.header).map_err(|error| error.to_string())?.parent_hash;
-    let next = SyncCursor { number: first.number, hash: parent_hash };
+    let parent_hash = decode_header(&first.header)
+        .map_err(|error| error.to_string())?
+        .parent_hash;
+    let next = SyncCursor {
+        number: first.number,
+        hash: parent_hash,
+    };
     let stored = BlockRange::new(first.number, range.end);
     let confirmed: Vec<BlockRange> = confirmed
         .into_iter()
-        .filter_map(|range| (range.end >= stored.start).then(|| BlockRange::new(range.start.max(stored.start), range.end)))
+        .filter(|&range| range.end >= stored.start)
+        .map(|range| BlockRange::new(range.start.max(stored.start), range.end))
         .collect();
     let batch = WriteBatch {
         intervals: interval_changes(stored, &confirmed).into(),
@@ -150,7 +194,10 @@ async fn commit(services: &SyncServices, range: &BlockRange, verified: Verified,
         ..Default::default()
     };
     let count = kept.len() as u64;
-    services.write(kept, batch).await.map_err(|error| error.to_string())?;
+    services
+        .write(kept, batch)
+        .await
+        .map_err(|error| error.to_string())?;
     *lowest = next;
     Ok(count)
 }

@@ -9,7 +9,9 @@ use hypasis_polygon::{ChainSpec, rootchain::HEADER_BLOCK_SPACING};
 use parking_lot::RwLock;
 
 use crate::{
-    checkpoints::{CheckpointCache, HeimdallError, HeimdallSource, L1Checkpoint, L1CheckpointSource, L1Error},
+    checkpoints::{
+        CheckpointCache, HeimdallError, HeimdallSource, L1Checkpoint, L1CheckpointSource, L1Error,
+    },
     plugins::StoragePlugin,
 };
 
@@ -29,14 +31,20 @@ impl CheckpointBook {
         if let Ok(Some(latest)) = cache.latest() {
             let mut id = latest.header_block_id;
             while let Ok(Some(checkpoint)) = cache.get(id) {
-                id = checkpoint.header_block_id.saturating_sub(HEADER_BLOCK_SPACING);
+                id = checkpoint
+                    .header_block_id
+                    .saturating_sub(HEADER_BLOCK_SPACING);
                 known.insert(checkpoint.start, checkpoint);
                 if id == 0 {
                     break;
                 }
             }
         }
-        CheckpointBook { known: RwLock::new(known), source, storage }
+        CheckpointBook {
+            known: RwLock::new(known),
+            source,
+            storage,
+        }
     }
 
     /// How many checkpoints are known.
@@ -68,19 +76,26 @@ impl CheckpointBook {
 
     /// Asks L1 for its newest checkpoint and remembers it; returns it.
     pub async fn refresh(&self) -> Result<Option<L1Checkpoint>, L1Error> {
-        let Some(source) = &self.source else { return Ok(self.newest()) };
+        let Some(source) = &self.source else {
+            return Ok(self.newest());
+        };
         let latest = source.latest().await?;
-        if let Some(checkpoint) = &latest {
-            if self.newest().as_ref() != Some(checkpoint) {
-                self.remember(std::slice::from_ref(checkpoint)).await;
-            }
+        if let Some(checkpoint) = &latest
+            && self.newest().as_ref() != Some(checkpoint)
+        {
+            self.remember(std::slice::from_ref(checkpoint)).await;
         }
         Ok(latest)
     }
 
     /// The known checkpoint covering `number`.
     pub fn covering(&self, number: u64) -> Option<L1Checkpoint> {
-        self.known.read().range(..=number).next_back().map(|(_, checkpoint)| checkpoint.clone()).filter(|checkpoint| checkpoint.end >= number)
+        self.known
+            .read()
+            .range(..=number)
+            .next_back()
+            .map(|(_, checkpoint)| checkpoint.clone())
+            .filter(|checkpoint| checkpoint.end >= number)
     }
 
     /// The checkpoint covering `number`, asking L1 if it is not known.
@@ -88,18 +103,26 @@ impl CheckpointBook {
         if let Some(checkpoint) = self.covering(number) {
             return Ok(Some(checkpoint));
         }
-        let (Some(source), Some(newest)) = (&self.source, self.newest()) else { return Ok(None) };
+        let (Some(source), Some(newest)) = (&self.source, self.newest()) else {
+            return Ok(None);
+        };
         // Usually the one just below a known checkpoint.
-        let above = self.known.read().range(number..).next().map(|(_, checkpoint)| checkpoint.clone());
-        if let Some(above) = above {
-            if above.header_block_id > HEADER_BLOCK_SPACING {
-                if let Some(below) = source.get(above.header_block_id - HEADER_BLOCK_SPACING).await? {
-                    if below.start <= number && number <= below.end {
-                        self.remember(std::slice::from_ref(&below)).await;
-                        return Ok(Some(below));
-                    }
-                }
-            }
+        let above = self
+            .known
+            .read()
+            .range(number..)
+            .next()
+            .map(|(_, checkpoint)| checkpoint.clone());
+        if let Some(above) = above
+            && above.header_block_id > HEADER_BLOCK_SPACING
+            && let Some(below) = source
+                .get(above.header_block_id - HEADER_BLOCK_SPACING)
+                .await?
+            && below.start <= number
+            && number <= below.end
+        {
+            self.remember(std::slice::from_ref(&below)).await;
+            return Ok(Some(below));
         }
         let found = source.covering(number, &newest).await?;
         if let Some(checkpoint) = &found {
@@ -139,7 +162,11 @@ pub struct SpanBook {
 impl SpanBook {
     /// A book over `source`.
     pub fn new(source: HeimdallSource, spec: Arc<ChainSpec>) -> Self {
-        SpanBook { source, spec, known: RwLock::default() }
+        SpanBook {
+            source,
+            spec,
+            known: RwLock::default(),
+        }
     }
 
     async fn span(&self, id: u64) -> Result<Span, HeimdallError> {
@@ -148,12 +175,24 @@ impl SpanBook {
         }
         let info = self.source.span(id).await?;
         // Bor's first snapshot uses span 0's whole validator set.
-        let members = if id == 0 { &info.validators } else { &info.producers };
+        let members = if id == 0 {
+            &info.validators
+        } else {
+            &info.producers
+        };
         let producers: Vec<Producer> = members
             .iter()
-            .map(|(id, address, power): &(u64, Address, u64)| Producer { id: *id, address: address.0.0, power: *power })
+            .map(|(id, address, power): &(u64, Address, u64)| Producer {
+                id: *id,
+                address: address.0.0,
+                power: *power,
+            })
             .collect();
-        let span = Span { id, range: BlockRange::new(info.start, info.end), producers: producers.into() };
+        let span = Span {
+            id,
+            range: BlockRange::new(info.start, info.end),
+            producers: producers.into(),
+        };
         self.known.write().insert(id, span.clone());
         Ok(span)
     }

@@ -23,16 +23,24 @@ use super::{
 use crate::checkpoints::Milestone;
 
 /// Runs forward sync until `shutdown`.
-pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progress, status: Arc<RwLock<SyncStatus>>, shutdown: CancellationToken) {
-    let Some(mut cursor) = progress.forward.or(progress.anchor) else { return };
+pub async fn run(
+    services: SyncServices,
+    settings: SyncSettings,
+    progress: Progress,
+    status: Arc<RwLock<SyncStatus>>,
+    shutdown: CancellationToken,
+) {
+    let Some(mut cursor) = progress.forward.or(progress.anchor) else {
+        return;
+    };
     let mut report = ProgressReport::new("forward", settings.log_every);
     let mut failures = 0u32;
     let mut milestone: Option<Milestone> = None;
     while !shutdown.is_cancelled() {
-        if let Some(heimdall) = &services.heimdall {
-            if let Ok(latest) = heimdall.latest_milestone().await {
-                milestone = Some(latest);
-            }
+        if let Some(heimdall) = &services.heimdall
+            && let Ok(latest) = heimdall.latest_milestone().await
+        {
+            milestone = Some(latest);
         }
         if let Err(error) = services.checkpoints.refresh().await {
             tracing::debug!(%error, "L1 checkpoint refresh failed");
@@ -41,11 +49,19 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
 
         let head = match services.upstream.head().await {
             Ok(head) => {
-                status.write().head = Some(head.number);
-                status.write().upstream_healthy = true;
+                // The plugin keeps the last known head; its endpoints say whether any answers now.
+                let healthy = services
+                    .upstream
+                    .endpoints()
+                    .iter()
+                    .any(|endpoint| endpoint.healthy);
+                let mut current = status.write();
+                current.head = Some(head.number);
+                current.upstream_healthy = healthy;
                 head.number
             }
             Err(error) => {
+                status.write().upstream_healthy = false;
                 fail(&services, &status, &format!("upstream head: {error}"));
                 failures = (failures + 1).min(7);
                 if !pause(backoff(failures), &shutdown).await {
@@ -54,10 +70,15 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
                 continue;
             }
         };
-        services.metrics.head_lag.record(head.saturating_sub(cursor.number), &[]);
+        services
+            .metrics
+            .head_lag
+            .record(head.saturating_sub(cursor.number), &[]);
         if cursor.number >= head {
             status.write().forward_done = true;
-            let wait = services.upstream.wait_head(cursor.number, settings.head_poll.as_millis() as u64);
+            let wait = services
+                .upstream
+                .wait_head(cursor.number, settings.head_poll.as_millis() as u64);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = wait => {}
@@ -67,28 +88,43 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
         status.write().forward_done = false;
         let mut end = (cursor.number + settings.batch_size).min(head);
         // End batches at checkpoint ends so roots are checked in the batch.
-        if let Some(checkpoint) = services.checkpoints.covering(cursor.number + 1) {
-            if checkpoint.end <= end && checkpoint.end > cursor.number {
-                end = checkpoint.end;
-            }
+        if let Some(checkpoint) = services.checkpoints.covering(cursor.number + 1)
+            && checkpoint.end <= end
+            && checkpoint.end > cursor.number
+        {
+            end = checkpoint.end;
         }
         let range = BlockRange::new(cursor.number + 1, end);
         let anchors: Vec<BlockRef> = milestone
             .iter()
             .filter(|milestone| range.contains(milestone.end))
-            .map(|milestone| BlockRef { number: milestone.end, hash: milestone.hash.0 })
+            .map(|milestone| BlockRef {
+                number: milestone.end,
+                hash: milestone.hash.0,
+            })
             .collect();
         let context = Context {
             direction: Direction::Forward,
-            parent: Some(BlockRef { number: cursor.number, hash: cursor.hash.0 }),
+            parent: Some(BlockRef {
+                number: cursor.number,
+                hash: cursor.hash.0,
+            }),
             child: None,
             anchors,
             checkpoints: services.checkpoints.inside(range),
         };
-        match services.fetch_verified(range, &context, settings.max_attempts, &status).await {
+        match services
+            .fetch_verified(range, &context, settings.max_attempts, &status)
+            .await
+        {
             Ok(verified) => {
-                let Some(last) = verified.blocks.last() else { continue };
-                let next = SyncCursor { number: last.number, hash: B256::from(last.hash) };
+                let Some(last) = verified.blocks.last() else {
+                    continue;
+                };
+                let next = SyncCursor {
+                    number: last.number,
+                    hash: B256::from(last.hash),
+                };
                 let count = verified.blocks.len() as u64;
                 let batch = WriteBatch {
                     intervals: interval_changes(range, &verified.confirmed).into(),
@@ -108,14 +144,18 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
                 {
                     let mut current = status.write();
                     current.forward = Some(cursor.number);
-                    current.write_ms = services.write_time.load(std::sync::atomic::Ordering::Relaxed);
+                    current.write_ms = services
+                        .write_time
+                        .load(std::sync::atomic::Ordering::Relaxed);
                     current.last_error = None;
                 }
                 report.stored(count, cursor.number, head.saturating_sub(cursor.number));
             }
             Err(RangeError::ParentMismatch(rejection)) => {
                 tracing::info!(%rejection, "the upstream's chain no longer extends ours: looking for the fork point");
-                if let Err(error) = follow_reorg(&services, &mut cursor, milestone.as_ref(), &status).await {
+                if let Err(error) =
+                    follow_reorg(&services, &mut cursor, milestone.as_ref(), &status).await
+                {
                     fail(&services, &status, &format!("reorg: {error}"));
                     if !pause(backoff(2), &shutdown).await {
                         return;
@@ -123,7 +163,11 @@ pub async fn run(services: SyncServices, settings: SyncSettings, progress: Progr
                 }
             }
             Err(error) => {
-                fail(&services, &status, &format!("blocks {}..={}: {error}", range.start, range.end));
+                fail(
+                    &services,
+                    &status,
+                    &format!("blocks {}..={}: {error}", range.start, range.end),
+                );
                 failures = (failures + 1).min(7);
                 if !pause(backoff(failures), &shutdown).await {
                     return;
@@ -142,33 +186,54 @@ fn fail(services: &SyncServices, status: &RwLock<SyncStatus>, message: &str) {
 /// The lowest block a reorg may replace: above the newest milestone end and
 /// the newest checkpoint end.
 fn reorg_floor(services: &SyncServices, milestone: Option<&Milestone>) -> u64 {
-    let checkpoint = services.checkpoints.newest().map_or(0, |checkpoint| checkpoint.end);
+    let checkpoint = services
+        .checkpoints
+        .newest()
+        .map_or(0, |checkpoint| checkpoint.end);
     checkpoint.max(milestone.map_or(0, |milestone| milestone.end))
 }
 
 /// Walks down from the cursor until the upstream's canonical hash matches
 /// ours, then unwinds the store above that block.
-async fn follow_reorg(services: &SyncServices, cursor: &mut SyncCursor, milestone: Option<&Milestone>, status: &RwLock<SyncStatus>) -> Result<(), String> {
+async fn follow_reorg(
+    services: &SyncServices,
+    cursor: &mut SyncCursor,
+    milestone: Option<&Milestone>,
+    status: &RwLock<SyncStatus>,
+) -> Result<(), String> {
     let floor = reorg_floor(services, milestone);
     let mut number = cursor.number;
     loop {
         if number < floor {
-            return Err(format!("the upstream's chain forks below block {floor}, which a checkpoint or milestone confirms: refusing to follow"));
+            return Err(format!(
+                "the upstream's chain forks below block {floor}, which a checkpoint or milestone confirms: refusing to follow"
+            ));
         }
         let fetched = services
             .upstream
-            .fetch(hypasis_plugin_api::FetchRequest { start: number, end: number, bodies: false, receipts: false, avoid: Default::default() })
+            .fetch(hypasis_plugin_api::FetchRequest {
+                start: number,
+                end: number,
+                bodies: false,
+                receipts: false,
+                avoid: Default::default(),
+            })
             .await
             .map_err(|error| error.to_string())?;
         let theirs = fetched.blocks.first().map(|block| B256::from(block.hash));
-        let ours = services.stored_hash(number).map_err(|error| error.to_string())?;
+        let ours = services
+            .stored_hash(number)
+            .map_err(|error| error.to_string())?;
         if theirs.is_some() && theirs == ours {
             break;
         }
         number -= 1;
     }
     let depth = cursor.number - number;
-    let hash = services.stored_hash(number).map_err(|error| error.to_string())?.ok_or("the fork point is not stored")?;
+    let hash = services
+        .stored_hash(number)
+        .map_err(|error| error.to_string())?
+        .ok_or("the fork point is not stored")?;
     let fork = SyncCursor { number, hash };
     let batch = WriteBatch {
         unwind_above: Some(number).into(),
@@ -176,8 +241,16 @@ async fn follow_reorg(services: &SyncServices, cursor: &mut SyncCursor, mileston
         meta: vec![Progress::forward_change(&fork)].into(),
         ..Default::default()
     };
-    services.storage.write(batch).await.map_err(|error| error.to_string())?;
-    tracing::info!(fork = number, depth, "followed a reorg: unwound the replaced blocks");
+    services
+        .storage
+        .write(batch)
+        .await
+        .map_err(|error| error.to_string())?;
+    tracing::info!(
+        fork = number,
+        depth,
+        "followed a reorg: unwound the replaced blocks"
+    );
     *cursor = fork;
     let mut current = status.write();
     current.reorgs += 1;
@@ -187,17 +260,32 @@ async fn follow_reorg(services: &SyncServices, cursor: &mut SyncCursor, mileston
 
 /// Confirms stored forward blocks that a newer checkpoint root or milestone
 /// hash now covers; unwinds them if they disagree.
-async fn confirm_stored(services: &SyncServices, cursor: &mut SyncCursor, milestone: Option<&Milestone>, status: &RwLock<SyncStatus>) {
-    let Ok(unconfirmed) = services.storage.intervals(UNCONFIRMED) else { return };
+async fn confirm_stored(
+    services: &SyncServices,
+    cursor: &mut SyncCursor,
+    milestone: Option<&Milestone>,
+    status: &RwLock<SyncStatus>,
+) {
+    let Ok(unconfirmed) = services.storage.intervals(UNCONFIRMED) else {
+        return;
+    };
     for range in unconfirmed {
         // Checkpoints wholly inside the unconfirmed range: recompute their roots from the store.
         for checkpoint in services.checkpoints.inside(range) {
             let (start, end) = (checkpoint.range.start, checkpoint.range.end);
             match stored_root(services, start, end) {
-                Ok(Some(root)) if root == B256::from(checkpoint.root) => {
-                    if services.storage.write(WriteBatch { intervals: confirm(checkpoint.range).into(), ..Default::default() }).await.is_ok() {
-                        tracing::debug!(start, end, "stored blocks confirmed by a new checkpoint");
-                    }
+                Ok(Some(root))
+                    if root == B256::from(checkpoint.root)
+                        && services
+                            .storage
+                            .write(WriteBatch {
+                                intervals: confirm(checkpoint.range).into(),
+                                ..Default::default()
+                            })
+                            .await
+                            .is_ok() =>
+                {
+                    tracing::debug!(start, end, "stored blocks confirmed by a new checkpoint");
                 }
                 Ok(Some(root)) => {
                     tracing::error!(start, end, %root, expected = %B256::from(checkpoint.root), "stored blocks disagree with a new L1 checkpoint: unwinding and re-fetching");
@@ -212,11 +300,29 @@ async fn confirm_stored(services: &SyncServices, cursor: &mut SyncCursor, milest
             match services.stored_hash(milestone.end) {
                 Ok(Some(hash)) if hash == milestone.hash => {
                     let confirmed = BlockRange::new(range.start, milestone.end);
-                    let _ = services.storage.write(WriteBatch { intervals: confirm(confirmed).into(), ..Default::default() }).await;
+                    let _ = services
+                        .storage
+                        .write(WriteBatch {
+                            intervals: confirm(confirmed).into(),
+                            ..Default::default()
+                        })
+                        .await;
                 }
                 Ok(Some(_)) => {
-                    tracing::warn!(milestone = milestone.end, "stored block differs from the milestone: unwinding to follow the finalised chain");
-                    unwind_to(services, cursor, milestone.start.saturating_sub(1).max(range.start.saturating_sub(1)), status).await;
+                    tracing::warn!(
+                        milestone = milestone.end,
+                        "stored block differs from the milestone: unwinding to follow the finalised chain"
+                    );
+                    unwind_to(
+                        services,
+                        cursor,
+                        milestone
+                            .start
+                            .saturating_sub(1)
+                            .max(range.start.saturating_sub(1)),
+                        status,
+                    )
+                    .await;
                     return;
                 }
                 _ => {}
@@ -225,8 +331,15 @@ async fn confirm_stored(services: &SyncServices, cursor: &mut SyncCursor, milest
     }
 }
 
-async fn unwind_to(services: &SyncServices, cursor: &mut SyncCursor, number: u64, status: &RwLock<SyncStatus>) {
-    let Ok(Some(hash)) = services.stored_hash(number) else { return };
+async fn unwind_to(
+    services: &SyncServices,
+    cursor: &mut SyncCursor,
+    number: u64,
+    status: &RwLock<SyncStatus>,
+) {
+    let Ok(Some(hash)) = services.stored_hash(number) else {
+        return;
+    };
     let fork = SyncCursor { number, hash };
     let batch = WriteBatch {
         unwind_above: Some(number).into(),
@@ -248,13 +361,25 @@ fn stored_root(services: &SyncServices, start: u64, end: u64) -> Result<Option<B
         .map_err(|error| error.to_string())?
         .into_iter()
         .collect();
-    let Some(hashes) = hashes else { return Ok(None) };
-    let headers = services.storage.parts(BlockPart::Header, &hashes).map_err(|error| error.to_string())?;
+    let Some(hashes) = hashes else {
+        return Ok(None);
+    };
+    let headers = services
+        .storage
+        .parts(BlockPart::Header, &hashes)
+        .map_err(|error| error.to_string())?;
     let mut leaves = Vec::with_capacity(headers.len());
     for header in headers {
-        let Some(bytes) = header.into_option() else { return Ok(None) };
+        let Some(bytes) = header.into_option() else {
+            return Ok(None);
+        };
         let header = decode_header(&bytes).map_err(|error| error.to_string())?;
-        leaves.push(checkpoint_leaf(header.number, header.timestamp, &header.transactions_root, &header.receipts_root));
+        leaves.push(checkpoint_leaf(
+            header.number,
+            header.timestamp,
+            &header.transactions_root,
+            &header.receipts_root,
+        ));
     }
     Ok(checkpoint_root(&leaves))
 }

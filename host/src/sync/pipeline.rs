@@ -6,8 +6,8 @@ use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::{B256, keccak256};
 use hypasis_plugin_api::{
-    BlockRange, BlockRef, Checkpoint, ChildLink, Direction, ErrorKind, FaultKind, FetchRequest, RawBlock, Rejection, Span, StoredBlock,
-    ValidationRequest, Verdict, WriteBatch,
+    BlockRange, BlockRef, Checkpoint, ChildLink, Direction, ErrorKind, FaultKind, FetchRequest,
+    RawBlock, Rejection, Span, StoredBlock, ValidationRequest, Verdict, WriteBatch,
 };
 use hypasis_polygon::{ChainSpec, roots::body_transactions, state_sync::bor_receipt_tx_hash};
 use opentelemetry::KeyValue;
@@ -143,8 +143,12 @@ pub enum RangeError {
 impl std::fmt::Display for RangeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RangeError::ParentMismatch(rejection) => write!(f, "does not link to the stored chain: {rejection}"),
-            RangeError::Rejected(rejection) => write!(f, "rejected by every endpoint tried: {rejection}"),
+            RangeError::ParentMismatch(rejection) => {
+                write!(f, "does not link to the stored chain: {rejection}")
+            }
+            RangeError::Rejected(rejection) => {
+                write!(f, "rejected by every endpoint tried: {rejection}")
+            }
             RangeError::Upstream(error) => write!(f, "{error}"),
             RangeError::Internal(message) => f.write_str(message),
         }
@@ -185,12 +189,27 @@ impl SyncServices {
 
     /// Fetches `range`, validates it with `context`, and retries from other
     /// endpoints when one serves blocks that fail.
-    pub async fn fetch_verified(&self, range: BlockRange, context: &Context, max_attempts: usize, status: &RwLock<SyncStatus>) -> Result<Verified, RangeError> {
-        let validation = self.validation(context.direction).ok_or_else(|| RangeError::Internal("no validation plugin for this direction".into()))?;
+    pub async fn fetch_verified(
+        &self,
+        range: BlockRange,
+        context: &Context,
+        max_attempts: usize,
+        status: &RwLock<SyncStatus>,
+    ) -> Result<Verified, RangeError> {
+        let validation = self.validation(context.direction).ok_or_else(|| {
+            RangeError::Internal("no validation plugin for this direction".into())
+        })?;
         let needs = validation.requirements();
         let spans: Vec<Span> = match (&self.spans, needs.spans) {
-            (Some(book), true) => book.covering(range).await.map_err(|error| RangeError::Internal(error.to_string()))?,
-            (None, true) => return Err(RangeError::Internal("the validation level needs spans but heimdall.url is not set".into())),
+            (Some(book), true) => book
+                .covering(range)
+                .await
+                .map_err(|error| RangeError::Internal(error.to_string()))?,
+            (None, true) => {
+                return Err(RangeError::Internal(
+                    "the validation level needs spans but heimdall.url is not set".into(),
+                ));
+            }
             _ => Vec::new(),
         };
         let mut avoid: Vec<String> = Vec::new();
@@ -199,14 +218,26 @@ impl SyncServices {
             let fetch_started = std::time::Instant::now();
             let fetched = self
                 .upstream
-                .fetch(FetchRequest { start: range.start, end: range.end, bodies: true, receipts: true, avoid: avoid.iter().map(|name| name.as_str().into()).collect() })
+                .fetch(FetchRequest {
+                    start: range.start,
+                    end: range.end,
+                    bodies: true,
+                    receipts: true,
+                    avoid: avoid.iter().map(|name| name.as_str().into()).collect(),
+                })
                 .await;
             let fetched = match fetched {
                 Ok(fetched) => {
                     status.write().upstream_healthy = true;
                     fetched
                 }
-                Err(error) if !avoid.is_empty() && last_rejection.is_some() && error.error.kind == ErrorKind::Unavailable => break,
+                Err(error)
+                    if !avoid.is_empty()
+                        && last_rejection.is_some()
+                        && error.error.kind == ErrorKind::Unavailable =>
+                {
+                    break;
+                }
                 Err(error) => {
                     status.write().upstream_healthy = false;
                     return Err(RangeError::Upstream(error));
@@ -234,37 +265,75 @@ impl SyncServices {
             status.write().validate_ms += validate_started.elapsed().as_millis() as u64;
             match verdict.map_err(|error| RangeError::Internal(error.to_string()))? {
                 Verdict::Accepted { confirmed } => {
-                    return Ok(Verified { blocks: request.blocks.into_vec(), confirmed: confirmed.into_vec(), endpoint });
+                    return Ok(Verified {
+                        blocks: request.blocks.into_vec(),
+                        confirmed: confirmed.into_vec(),
+                        endpoint,
+                    });
                 }
                 Verdict::Rejected(rejection) => {
-                    let direction = if context.direction == Direction::Forward { "forward" } else { "backward" };
-                    self.metrics.rejected_batches.add(1, &[KeyValue::new("direction", direction), KeyValue::new("field", rejection.field.to_string())]);
+                    let direction = if context.direction == Direction::Forward {
+                        "forward"
+                    } else {
+                        "backward"
+                    };
+                    self.metrics.rejected_batches.add(
+                        1,
+                        &[
+                            KeyValue::new("direction", direction),
+                            KeyValue::new("field", rejection.field.to_string()),
+                        ],
+                    );
                     status.write().rejected_batches += 1;
-                    if rejection.field.as_str() == "parentHash" && context.parent.is_some() && rejection.number == range.start {
+                    if rejection.field.as_str() == "parentHash"
+                        && context.parent.is_some()
+                        && rejection.number == range.start
+                    {
                         return Err(RangeError::ParentMismatch(rejection));
                     }
                     tracing::warn!(%endpoint, start = range.start, end = range.end, %rejection, "upstream served blocks that failed validation; trying another endpoint");
-                    self.upstream.report(&endpoint, FaultKind::InvalidData, &rejection.to_string());
+                    self.upstream
+                        .report(&endpoint, FaultKind::InvalidData, &rejection.to_string());
                     avoid.push(endpoint);
                     last_rejection = Some(rejection);
                 }
             }
         }
-        Err(last_rejection.map_or_else(|| RangeError::Internal("no attempt made".into()), RangeError::Rejected))
+        Err(last_rejection.map_or_else(
+            || RangeError::Internal("no attempt made".into()),
+            RangeError::Rejected,
+        ))
     }
 
     /// Stores verified blocks with their transaction index and `extra` changes, atomically.
-    pub async fn write(&self, blocks: Vec<RawBlock>, mut batch: WriteBatch) -> Result<(), PluginCallError> {
-        batch.blocks = blocks.into_iter().map(stored_block).collect::<Vec<_>>().into();
+    pub async fn write(
+        &self,
+        blocks: Vec<RawBlock>,
+        mut batch: WriteBatch,
+    ) -> Result<(), PluginCallError> {
+        batch.blocks = blocks
+            .into_iter()
+            .map(stored_block)
+            .collect::<Vec<_>>()
+            .into();
         let started = std::time::Instant::now();
         let result = self.storage.write(batch).await;
-        self.write_time.fetch_add(started.elapsed().as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.write_time.fetch_add(
+            started.elapsed().as_millis() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         result
     }
 
     /// The stored canonical hash at `number`.
     pub fn stored_hash(&self, number: u64) -> Result<Option<B256>, PluginCallError> {
-        Ok(self.storage.canonical_hashes(&[number])?.into_iter().next().flatten().map(B256::from))
+        Ok(self
+            .storage
+            .canonical_hashes(&[number])?
+            .into_iter()
+            .next()
+            .flatten()
+            .map(B256::from))
     }
 }
 
@@ -281,26 +350,49 @@ fn stored_block(block: RawBlock) -> StoredBlock {
     if block.state_sync.is_some() {
         tx_hashes.push(bor_receipt_tx_hash(block.number, &B256::from(block.hash)).0);
     }
-    StoredBlock { block, tx_hashes: tx_hashes.into() }
+    StoredBlock {
+        block,
+        tx_hashes: tx_hashes.into(),
+    }
 }
 
 /// Starts sync: the anchor first (unless already stored), then forward and
 /// backward at once. Returns at once; the work runs until `shutdown`.
-pub fn start(services: SyncServices, settings: SyncSettings, shutdown: CancellationToken) -> SyncHandle {
-    let status = Arc::new(RwLock::new(SyncStatus { upstream_healthy: true, ..SyncStatus::default() }));
+pub fn start(
+    services: SyncServices,
+    settings: SyncSettings,
+    shutdown: CancellationToken,
+) -> SyncHandle {
+    let status = Arc::new(RwLock::new(SyncStatus {
+        upstream_healthy: true,
+        ..SyncStatus::default()
+    }));
     let mut tasks = JoinSet::new();
     let task_status = Arc::clone(&status);
     tasks.spawn(async move {
-        let progress = match super::anchor::establish(&services, &settings, &task_status, &shutdown).await {
-            Some(progress) => progress,
-            None => return,
-        };
+        let progress =
+            match super::anchor::establish(&services, &settings, &task_status, &shutdown).await {
+                Some(progress) => progress,
+                None => return,
+            };
         let mut directions = JoinSet::new();
         if services.forward.is_some() {
-            directions.spawn(super::forward::run(services.clone(), settings.clone(), progress.clone(), Arc::clone(&task_status), shutdown.clone()));
+            directions.spawn(super::forward::run(
+                services.clone(),
+                settings.clone(),
+                progress.clone(),
+                Arc::clone(&task_status),
+                shutdown.clone(),
+            ));
         }
         if services.backward.is_some() {
-            directions.spawn(super::backward::run(services.clone(), settings.clone(), progress.clone(), Arc::clone(&task_status), shutdown.clone()));
+            directions.spawn(super::backward::run(
+                services.clone(),
+                settings.clone(),
+                progress.clone(),
+                Arc::clone(&task_status),
+                shutdown.clone(),
+            ));
         }
         while directions.join_next().await.is_some() {}
     });

@@ -39,7 +39,9 @@ pub struct Progress {
 }
 
 fn read(storage: &StoragePlugin, key: &str) -> Result<Option<SyncCursor>, PluginCallError> {
-    Ok(storage.meta(key)?.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+    Ok(storage
+        .meta(key)?
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
 }
 
 fn change(key: &str, cursor: &SyncCursor) -> MetaChange {
@@ -78,19 +80,36 @@ impl Progress {
 /// Interval changes for a stored batch: `confirmed` ranges into `verified`,
 /// the rest of `range` into `unconfirmed`.
 pub fn interval_changes(range: BlockRange, confirmed: &[BlockRange]) -> Vec<IntervalChange> {
-    let verified = hypasis_plugin_sdk::intervals::IntervalSet::from_ranges(confirmed.iter().copied());
+    let verified =
+        hypasis_plugin_sdk::intervals::IntervalSet::from_ranges(confirmed.iter().copied());
     let rest: Vec<BlockRange> = verified.gaps(range);
     vec![
-        IntervalChange { set: VERIFIED.into(), add: confirmed.to_vec().into(), remove: RVec::new() },
-        IntervalChange { set: UNCONFIRMED.into(), add: rest.into(), remove: confirmed.to_vec().into() },
+        IntervalChange {
+            set: VERIFIED.into(),
+            add: confirmed.to_vec().into(),
+            remove: RVec::new(),
+        },
+        IntervalChange {
+            set: UNCONFIRMED.into(),
+            add: rest.into(),
+            remove: confirmed.to_vec().into(),
+        },
     ]
 }
 
 /// Interval changes that move `range` from unconfirmed to verified.
 pub fn confirm(range: BlockRange) -> Vec<IntervalChange> {
     vec![
-        IntervalChange { set: VERIFIED.into(), add: vec![range].into(), remove: RVec::new() },
-        IntervalChange { set: UNCONFIRMED.into(), add: RVec::new(), remove: vec![range].into() },
+        IntervalChange {
+            set: VERIFIED.into(),
+            add: vec![range].into(),
+            remove: RVec::new(),
+        },
+        IntervalChange {
+            set: UNCONFIRMED.into(),
+            add: RVec::new(),
+            remove: vec![range].into(),
+        },
     ]
 }
 
@@ -98,8 +117,16 @@ pub fn confirm(range: BlockRange) -> Vec<IntervalChange> {
 pub fn forget_above(number: u64) -> Vec<IntervalChange> {
     let range = BlockRange::new(number + 1, u64::MAX);
     vec![
-        IntervalChange { set: VERIFIED.into(), add: RVec::new(), remove: vec![range].into() },
-        IntervalChange { set: UNCONFIRMED.into(), add: RVec::new(), remove: vec![range].into() },
+        IntervalChange {
+            set: VERIFIED.into(),
+            add: RVec::new(),
+            remove: vec![range].into(),
+        },
+        IntervalChange {
+            set: UNCONFIRMED.into(),
+            add: RVec::new(),
+            remove: vec![range].into(),
+        },
     ]
 }
 

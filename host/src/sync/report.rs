@@ -15,7 +15,13 @@ impl ProgressReport {
     /// A reporter that logs at most every `every`.
     pub fn new(direction: &'static str, every: Duration) -> Self {
         let now = Instant::now();
-        ProgressReport { direction, every, last_log: now, window_start: now, window_blocks: 0 }
+        ProgressReport {
+            direction,
+            every,
+            last_log: now,
+            window_start: now,
+            window_blocks: 0,
+        }
     }
 
     /// Records `blocks` stored; logs when due. `at` is the cursor, `remaining`
@@ -27,7 +33,11 @@ impl ProgressReport {
         }
         let seconds = self.window_start.elapsed().as_secs_f64().max(0.001);
         let rate = self.window_blocks as f64 / seconds;
-        let eta = if rate > 0.0 { Duration::from_secs_f64(remaining as f64 / rate) } else { Duration::ZERO };
+        let eta = if rate > 0.0 {
+            Duration::from_secs_f64(remaining as f64 / rate)
+        } else {
+            Duration::ZERO
+        };
         tracing::info!(
             direction = self.direction,
             at,

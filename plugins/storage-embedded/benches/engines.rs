@@ -36,241 +36,179 @@ use std::{
 use hypasis_plugin_sdk::{
     StorageBackend,
     api::{
-        BlockPart, BlockRange, RawBlock, StoredBlock, WriteBatch,
+        BlockPart, BlockRange, IntervalChange, MetaChange, StoredBlock, TxLocation, WriteBatch,
         reexports::abi_stable::std_types::{ROption, RString, RVec},
     },
     intervals::IntervalSet,
 };
-use hypasis_storage_embedded::schema;
+use hypasis_storage_embedded::{EmbeddedStore, StoreOptions, schema, schema::Table};
 use redb::{ReadableDatabase, ReadableTable};
-#[cfg(any())]
-use hypasis_storage_embedded::{EmbeddedStore, StoreOptions};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
-const BATCH: u64 = 256;
-const HEADER: usize = 600;
-const BODY: usize = 3_000;
-const RECEIPTS: usize = 2_000;
-const STATE_SYNC: usize = 300;
-const TXS: usize = 12;
-const CACHE: u64 = 512 << 20;
+#[path = "support/workload.rs"]
+mod workload;
 
-/// xorshift64*: deterministic filler, fast enough not to matter.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn hash(&mut self) -> [u8; 32] {
-        let mut hash = [0u8; 32];
-        for chunk in hash.chunks_exact_mut(8) {
-            chunk.copy_from_slice(&self.next().to_le_bytes());
-        }
-        hash
-    }
-
-    /// RLP-like filler: random words, zero-padded addresses, small numbers.
-    fn filler(&mut self, len: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(len + 32);
-        while out.len() < len {
-            let kind = self.next() & 3;
-            let word = self.hash();
-            match kind {
-                0 | 1 => out.extend_from_slice(&word),
-                2 => {
-                    out.extend_from_slice(&[0; 12]);
-                    out.extend_from_slice(&word[..20]);
-                }
-                _ => {
-                    out.extend_from_slice(&[0; 28]);
-                    out.extend_from_slice(&word[..4]);
-                }
-            }
-        }
-        out.truncate(len);
-        out
-    }
-}
-
-/// The hash of block `number` in the benchmark's chain.
-fn block_hash(number: u64) -> [u8; 32] {
-    Rng(number.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1).hash()
-}
-
-fn make_batch(rng: &mut Rng, first: u64) -> Vec<StoredBlock> {
-    (first..first + BATCH)
-        .map(|number| StoredBlock {
-            block: RawBlock {
-                number,
-                hash: block_hash(number),
-                header: rng.filler(HEADER).into(),
-                body: ROption::RSome(rng.filler(BODY).into()),
-                receipts: ROption::RSome(rng.filler(RECEIPTS).into()),
-                state_sync: if number % 64 == 0 {
-                    ROption::RSome(rng.filler(STATE_SYNC).into())
-                } else {
-                    ROption::RNone
-                },
-            },
-            tx_hashes: (0..TXS).map(|_| rng.hash()).collect(),
-        })
-        .collect()
-}
+use workload::{
+    BATCH, BODY, CACHE, HEADER, RECEIPTS, Rng, STATE_SYNC, TXS, cpu_seconds, dir_size, env_u64,
+    make_batch,
+};
 
 /// One engine under test.
 trait Engine: Sync {
     /// Writes one batch durably, the plugin's way.
-    fn write(&mut self, blocks: &[StoredBlock], stored: &mut IntervalSet) -> Result<()>;
+    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()>;
     /// Canonical hash, then header and body by hash; returns bytes read.
     fn lookup(&self, number: u64) -> Result<usize>;
+    /// The serving hot path's batch calls (the plugin only): canonical
+    /// hashes of 192 consecutive numbers from `start`, then headers and
+    /// bodies of the first 128 of them; returns the time of each call.
+    fn hot_path(&self, _start: u64) -> Result<Option<[Duration; 3]>> {
+        Ok(None)
+    }
 }
 
-fn u64_of(bytes: &[u8]) -> Result<u64> {
-    Ok(u64::from_be_bytes(bytes.try_into()?))
+type Put<'a> = dyn FnMut(Table, &[u8], &[u8]) -> Result<()> + 'a;
+
+/// What the plugin writes for a new block, engine-neutral.
+fn block_puts(stored: &StoredBlock, put: &mut Put<'_>) -> Result<()> {
+    let block = &stored.block;
+    let key = schema::block_key(block.number, &block.hash);
+    let number = schema::number_key(block.number);
+    put(Table::Canonical, &number, &block.hash)?;
+    put(Table::Numbers, &block.hash, &number)?;
+    put(Table::Headers, &key, &block.header)?;
+    for (table, part) in [
+        (Table::Bodies, &block.body),
+        (Table::Receipts, &block.receipts),
+        (Table::StateSyncs, &block.state_sync),
+    ] {
+        if let ROption::RSome(bytes) = part {
+            put(table, &key, bytes)?;
+        }
+    }
+    put(
+        Table::BlockTxs,
+        &key,
+        &schema::encode_tx_hashes(&stored.tx_hashes),
+    )?;
+    for (index, tx) in stored.tx_hashes.iter().enumerate() {
+        let location = TxLocation {
+            number: block.number,
+            block_hash: block.hash,
+            index: index as u32,
+        };
+        put(
+            Table::Transactions,
+            tx,
+            &schema::encode_tx_location(&location),
+        )?;
+    }
+    Ok(())
 }
 
-// --------------------------------------------------------------------------
-// fjall
-// --------------------------------------------------------------------------
+/// What the plugin writes once per batch: the interval set, a progress key
+/// and the canonical count.
+fn batch_puts(blocks: &[StoredBlock], stored: &mut IntervalSet, put: &mut Put<'_>) -> Result<()> {
+    let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
+        return Ok(());
+    };
+    let last = last.block.number;
+    stored.insert(BlockRange::new(first.block.number, last));
+    let ranges = schema::encode_ranges(stored.ranges());
+    put(Table::Intervals, &schema::name_key("stored"), &ranges)?;
+    put(
+        Table::Meta,
+        &schema::name_key("progress"),
+        &last.to_be_bytes(),
+    )?;
+    put(
+        Table::State,
+        schema::STATE_CANONICAL_COUNT,
+        &(last + 1).to_be_bytes(),
+    )
+}
 
+/// The plugin's lookups for one random block, engine-neutral.
+fn lookup_via(number: u64, get: &dyn Fn(Table, &[u8]) -> Result<Option<Vec<u8>>>) -> Result<usize> {
+    let canonical = get(Table::Canonical, &schema::number_key(number))?;
+    let hash: [u8; 32] = canonical
+        .ok_or("no canonical hash")?
+        .as_slice()
+        .try_into()?;
+    let mut bytes = 0;
+    for table in [Table::Headers, Table::Bodies] {
+        let stored = get(Table::Numbers, &hash)?.ok_or("no number")?;
+        let number = u64::from_be_bytes(stored.as_slice().try_into()?);
+        let value = get(table, &schema::block_key(number, &hash))?;
+        bytes += value.ok_or("no part")?.len();
+    }
+    Ok(bytes)
+}
+
+/// fjall, configured as the plugin configures it (`src/store.rs`).
 struct Fjall {
     db: fjall::Database,
     tables: Vec<fjall::Keyspace>,
 }
 
-fn table_index(name: &str) -> usize {
-    schema::TABLES
-        .iter()
-        .position(|table| *table == name)
-        .unwrap_or(0)
-}
-
 impl Fjall {
     fn open(path: &Path) -> Result<Self> {
-        let mut builder = fjall::Database::builder(path).cache_size(CACHE);
-        if let Some(j) = std::env::var("X_JOURNAL").ok().and_then(|v| v.parse::<u64>().ok()) { builder = builder.max_journaling_size(j << 20); }
-        let db = builder.open()?;
-        let mem = std::env::var("X_MEMTABLE").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(64);
-        let tables = schema::TABLES
+        let db = fjall::Database::builder(path)
+            .cache_size(CACHE)
+            .max_journaling_size(hypasis_storage_embedded::MAX_JOURNAL)
+            .open()?;
+        let tables = Table::ALL
             .iter()
-            .map(|name| db.keyspace(name, || fjall::KeyspaceCreateOptions::default().max_memtable_size(mem << 20)))
+            .map(|table| {
+                db.keyspace(table.name(), || {
+                    fjall::KeyspaceCreateOptions::default()
+                        .max_memtable_size(hypasis_storage_embedded::memtable_size(*table))
+                })
+            })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(Fjall { db, tables })
-    }
-
-    fn table(&self, name: &str) -> &fjall::Keyspace {
-        &self.tables[table_index(name)]
     }
 }
 
 impl Engine for Fjall {
-    fn write(&mut self, blocks: &[StoredBlock], stored: &mut IntervalSet) -> Result<()> {
+    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()> {
+        let tables = &self.tables;
         let mut batch = self
             .db
             .batch()
-            .durability(if std::env::var_os("X_NOSYNC").is_some() { None } else { Some(fjall::PersistMode::SyncAll) });
-        for stored in blocks {
-            let block = &stored.block;
-            let key = schema::block_key(block.number, &block.hash);
+            .durability(Some(fjall::PersistMode::SyncAll));
+        let mut put = |table: Table, key: &[u8], value: &[u8]| -> Result<()> {
+            batch.insert(&tables[table as usize], key, value);
+            Ok(())
+        };
+        for stored in &blocks {
             // The plugin's replacement checks.
-            if std::env::var_os("X_NOREAD").is_none() {
-            let _known = self.table(schema::NUMBERS).get(block.hash)?;
-            let _previous = self
-                .table(schema::CANONICAL)
-                .get(schema::number_key(block.number))?;
-            }
-            batch.insert(
-                self.table(schema::CANONICAL),
-                schema::number_key(block.number),
-                block.hash,
-            );
-            batch.insert(
-                self.table(schema::NUMBERS),
-                block.hash,
-                schema::number_key(block.number),
-            );
-            batch.insert(self.table(schema::HEADERS), key, block.header.as_slice());
-            for (table, part) in [
-                (schema::BODIES, &block.body),
-                (schema::RECEIPTS, &block.receipts),
-                (schema::STATE_SYNCS, &block.state_sync),
-            ] {
-                if let ROption::RSome(bytes) = part {
-                    batch.insert(self.table(table), key, bytes.as_slice());
-                }
-            }
-            batch.insert(
-                self.table(schema::BLOCK_TXS),
-                key,
-                schema::encode_tx_hashes(&stored.tx_hashes),
-            );
-            for (index, tx) in stored.tx_hashes.iter().enumerate() {
-                let location = hypasis_plugin_sdk::api::TxLocation {
-                    number: block.number,
-                    block_hash: block.hash,
-                    index: index as u32,
-                };
-                batch.insert(
-                    self.table(schema::TRANSACTIONS),
-                    *tx,
-                    schema::encode_tx_location(&location),
-                );
-            }
+            tables[Table::Numbers as usize].get(stored.block.hash)?;
+            tables[Table::Canonical as usize].get(schema::number_key(stored.block.number))?;
+            block_puts(stored, &mut put)?;
         }
-        update_intervals(blocks, stored);
-        batch.insert(
-            self.table(schema::INTERVALS),
-            "stored",
-            schema::encode_ranges(stored.ranges()),
-        );
-        let last = blocks.last().map_or(0, |stored| stored.block.number);
-        batch.insert(self.table(schema::META), "progress", last.to_be_bytes());
-        batch.insert(
-            self.table(schema::STATE),
-            schema::STATE_CANONICAL_COUNT,
-            (last + 1).to_be_bytes(),
-        );
+        batch_puts(&blocks, stored, &mut put)?;
         batch.commit()?;
         Ok(())
     }
 
     fn lookup(&self, number: u64) -> Result<usize> {
-        let hash = self
-            .table(schema::CANONICAL)
-            .get(schema::number_key(number))?
-            .ok_or("no canonical hash")?;
-        let mut bytes = 0;
-        for table in [schema::HEADERS, schema::BODIES] {
-            let number = u64_of(&self.table(schema::NUMBERS).get(&hash)?.ok_or("no number")?)?;
-            let hash: [u8; 32] = hash.as_ref().try_into()?;
-            let value = self
-                .table(table)
-                .get(schema::block_key(number, &hash))?
-                .ok_or("no part")?;
-            bytes += value.len();
-        }
-        Ok(bytes)
+        lookup_via(number, &|table, key| {
+            let value = self.tables[table as usize].get(key)?;
+            Ok(value.map(|value| value.to_vec()))
+        })
     }
 }
 
-// --------------------------------------------------------------------------
-// redb
-// --------------------------------------------------------------------------
+type RedbTable = redb::TableDefinition<'static, &'static [u8], &'static [u8]>;
 
-type Table = redb::TableDefinition<'static, &'static [u8], &'static [u8]>;
-
-fn redb_table(name: &'static str) -> Table {
-    redb::TableDefinition::new(name)
-}
-
+/// redb: one write transaction per batch, `Durability::Immediate`.
 struct Redb {
     db: redb::Database,
+    /// Saves the allocator state with each commit, so that reopening after
+    /// a crash does not walk the whole file (the setting a crash-safe
+    /// server needs); off is redb's default.
     quick_repair: bool,
 }
 
@@ -284,67 +222,28 @@ impl Redb {
 }
 
 impl Engine for Redb {
-    fn write(&mut self, blocks: &[StoredBlock], stored: &mut IntervalSet) -> Result<()> {
+    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
         txn.set_quick_repair(self.quick_repair);
         {
-            let mut canonical = txn.open_table(redb_table(schema::CANONICAL))?;
-            let mut numbers = txn.open_table(redb_table(schema::NUMBERS))?;
-            let mut headers = txn.open_table(redb_table(schema::HEADERS))?;
-            let mut bodies = txn.open_table(redb_table(schema::BODIES))?;
-            let mut receipts = txn.open_table(redb_table(schema::RECEIPTS))?;
-            let mut state_syncs = txn.open_table(redb_table(schema::STATE_SYNCS))?;
-            let mut block_txs = txn.open_table(redb_table(schema::BLOCK_TXS))?;
-            let mut transactions = txn.open_table(redb_table(schema::TRANSACTIONS))?;
-            for stored in blocks {
-                let block = &stored.block;
-                let key = schema::block_key(block.number, &block.hash);
-                let number = schema::number_key(block.number);
-                let _known = numbers.get(block.hash.as_slice())?.is_some();
-                let _previous = canonical.get(number.as_slice())?.is_some();
-                canonical.insert(number.as_slice(), block.hash.as_slice())?;
-                numbers.insert(block.hash.as_slice(), number.as_slice())?;
-                headers.insert(key.as_slice(), block.header.as_slice())?;
-                if let ROption::RSome(bytes) = &block.body {
-                    bodies.insert(key.as_slice(), bytes.as_slice())?;
-                }
-                if let ROption::RSome(bytes) = &block.receipts {
-                    receipts.insert(key.as_slice(), bytes.as_slice())?;
-                }
-                if let ROption::RSome(bytes) = &block.state_sync {
-                    state_syncs.insert(key.as_slice(), bytes.as_slice())?;
-                }
-                block_txs.insert(
-                    key.as_slice(),
-                    schema::encode_tx_hashes(&stored.tx_hashes).as_slice(),
-                )?;
-                for (index, tx) in stored.tx_hashes.iter().enumerate() {
-                    let location = hypasis_plugin_sdk::api::TxLocation {
-                        number: block.number,
-                        block_hash: block.hash,
-                        index: index as u32,
-                    };
-                    transactions.insert(
-                        tx.as_slice(),
-                        schema::encode_tx_location(&location).as_slice(),
-                    )?;
-                }
+            let mut tables = Table::ALL
+                .iter()
+                .map(|table| txn.open_table(RedbTable::new(table.name())))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            for stored in &blocks {
+                let number = schema::number_key(stored.block.number);
+                tables[Table::Numbers as usize].get(stored.block.hash.as_slice())?;
+                tables[Table::Canonical as usize].get(number.as_slice())?;
+                block_puts(stored, &mut |table, key, value| {
+                    tables[table as usize].insert(key, value)?;
+                    Ok(())
+                })?;
             }
-            update_intervals(blocks, stored);
-            let mut intervals = txn.open_table(redb_table(schema::INTERVALS))?;
-            intervals.insert(
-                b"stored".as_slice(),
-                schema::encode_ranges(stored.ranges()).as_slice(),
-            )?;
-            let last = blocks.last().map_or(0, |stored| stored.block.number);
-            let mut meta = txn.open_table(redb_table(schema::META))?;
-            meta.insert(b"progress".as_slice(), last.to_be_bytes().as_slice())?;
-            let mut state = txn.open_table(redb_table(schema::STATE))?;
-            state.insert(
-                schema::STATE_CANONICAL_COUNT,
-                (last + 1).to_be_bytes().as_slice(),
-            )?;
+            batch_puts(&blocks, stored, &mut |table, key, value| {
+                tables[table as usize].insert(key, value)?;
+                Ok(())
+            })?;
         }
         txn.commit()?;
         Ok(())
@@ -352,34 +251,29 @@ impl Engine for Redb {
 
     fn lookup(&self, number: u64) -> Result<usize> {
         let txn = self.db.begin_read()?;
-        let canonical = txn.open_table(redb_table(schema::CANONICAL))?;
-        let numbers = txn.open_table(redb_table(schema::NUMBERS))?;
-        let hash: [u8; 32] = canonical
-            .get(schema::number_key(number).as_slice())?
-            .ok_or("no canonical hash")?
-            .value()
-            .try_into()?;
-        let mut bytes = 0;
-        for table in [schema::HEADERS, schema::BODIES] {
-            let number = u64_of(numbers.get(hash.as_slice())?.ok_or("no number")?.value())?;
-            let table = txn.open_table(redb_table(table))?;
-            let value = table
-                .get(schema::block_key(number, &hash).as_slice())?
-                .ok_or("no part")?;
-            bytes += value.value().len();
-        }
-        Ok(bytes)
+        let tables = [
+            Table::Canonical,
+            Table::Numbers,
+            Table::Headers,
+            Table::Bodies,
+        ]
+        .map(|table| txn.open_table(RedbTable::new(table.name())));
+        lookup_via(number, &|table, key| {
+            let index = match table {
+                Table::Canonical => 0,
+                Table::Numbers => 1,
+                Table::Headers => 2,
+                _ => 3,
+            };
+            let table = tables[index].as_ref().map_err(|error| error.to_string())?;
+            Ok(table.get(key)?.map(|value| value.value().to_vec()))
+        })
     }
 }
 
-// --------------------------------------------------------------------------
-// The plugin itself, through its `StorageBackend` implementation.
-// --------------------------------------------------------------------------
-
-#[cfg(any())]
+/// The plugin itself, through its `StorageBackend` implementation.
 struct Plugin(EmbeddedStore);
 
-#[cfg(any())]
 impl Plugin {
     fn open(path: &Path) -> Result<Self> {
         let options = StoreOptions {
@@ -390,9 +284,8 @@ impl Plugin {
     }
 }
 
-#[cfg(any())]
 impl Engine for Plugin {
-    fn write(&mut self, blocks: &[StoredBlock], stored: &mut IntervalSet) -> Result<()> {
+    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()> {
         let (first, last) = match (blocks.first(), blocks.last()) {
             (Some(first), Some(last)) => (first.block.number, last.block.number),
             _ => return Ok(()),
@@ -400,13 +293,13 @@ impl Engine for Plugin {
         stored.insert(BlockRange::new(first, last));
         self.0.write(WriteBatch {
             unwind_above: ROption::RNone,
-            blocks: RVec::from(blocks.to_vec()),
-            intervals: RVec::from(vec![hypasis_plugin_sdk::api::IntervalChange {
+            blocks: RVec::from(blocks),
+            intervals: RVec::from(vec![IntervalChange {
                 set: RString::from("stored"),
                 add: RVec::from(vec![BlockRange::new(first, last)]),
                 remove: RVec::new(),
             }]),
-            meta: RVec::from(vec![hypasis_plugin_sdk::api::MetaChange {
+            meta: RVec::from(vec![MetaChange {
                 key: RString::from("progress"),
                 value: ROption::RSome(RVec::from(last.to_be_bytes().to_vec())),
             }]),
@@ -425,11 +318,31 @@ impl Engine for Plugin {
         }
         Ok(bytes)
     }
-}
 
-fn update_intervals(blocks: &[StoredBlock], stored: &mut IntervalSet) {
-    if let (Some(first), Some(last)) = (blocks.first(), blocks.last()) {
-        stored.insert(BlockRange::new(first.block.number, last.block.number));
+    fn hot_path(&self, start: u64) -> Result<Option<[Duration; 3]>> {
+        let numbers: Vec<u64> = (start..start + 192).collect();
+        let started = Instant::now();
+        let hashes = self.0.canonical_hashes(&numbers)?;
+        let canonical = started.elapsed();
+        let hashes: Vec<[u8; 32]> = hashes
+            .into_iter()
+            .take(128)
+            .map(|hash| hash.into_option().ok_or("no canonical hash"))
+            .collect::<std::result::Result<_, _>>()?;
+        let started = Instant::now();
+        let headers = self.0.parts(BlockPart::Header, &hashes)?;
+        let header_time = started.elapsed();
+        let started = Instant::now();
+        let bodies = self.0.parts(BlockPart::Body, &hashes)?;
+        let body_time = started.elapsed();
+        if headers
+            .iter()
+            .chain(bodies.iter())
+            .any(|part| part.is_none())
+        {
+            return Err("a part is missing".into());
+        }
+        Ok(Some([canonical, header_time, body_time]))
     }
 }
 
@@ -445,27 +358,29 @@ struct Row {
     reopen: Duration,
     reads_1: f64,
     reads_2: f64,
+    /// Process CPU seconds (all threads, background work included) per
+    /// 100,000 blocks ingested: steadier than wall time on a shared machine.
+    cpu_per_100k: f64,
+    /// Median time of the hot-path calls, when the engine has them.
+    hot: Option<[Duration; 3]>,
 }
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.metadata() {
-            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
-            Ok(meta) => meta.len(),
-            Err(_) => 0,
-        })
-        .sum()
+/// Medians of 500 hot-path rounds at random places.
+fn hot_paths(engine: &dyn Engine, blocks: u64) -> Result<Option<[Duration; 3]>> {
+    let mut rng = Rng(0xbeef);
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..500 {
+        let Some(times) = engine.hot_path(rng.next() % (blocks - 192))? else {
+            return Ok(None);
+        };
+        for (sample, time) in samples.iter_mut().zip(times) {
+            sample.push(time);
+        }
+    }
+    Ok(Some(samples.map(|mut sample| {
+        sample.sort();
+        sample[sample.len() / 2]
+    })))
 }
 
 fn open(engine: &str, path: &Path) -> Result<Box<dyn Engine>> {
@@ -473,7 +388,6 @@ fn open(engine: &str, path: &Path) -> Result<Box<dyn Engine>> {
         "fjall" => Box::new(Fjall::open(path)?),
         "redb" => Box::new(Redb::open(path, true)?),
         "redb-norepair" => Box::new(Redb::open(path, false)?),
-        #[cfg(any())]
         "plugin" => Box::new(Plugin::open(path)?),
         other => return Err(format!("unknown engine `{other}`").into()),
     })
@@ -511,10 +425,13 @@ fn run(engine: &str, base: &Path, blocks: u64, read_count: u64) -> Result<Row> {
     let mut writing = Duration::ZERO;
     let mut last_tenth = Duration::ZERO;
     let batches = blocks.div_ceil(BATCH);
+    let (cpu_start, mut generating) = (cpu_seconds("self"), 0.0);
     for index in 0..batches {
+        let generation = cpu_seconds("thread-self");
         let batch = make_batch(&mut rng, index * BATCH);
+        generating += cpu_seconds("thread-self") - generation;
         let started = Instant::now();
-        store.write(&batch, &mut stored)?;
+        store.write(batch, &mut stored)?;
         let took = started.elapsed();
         writing += took;
         if index >= batches - batches / 10 {
@@ -530,6 +447,7 @@ fn run(engine: &str, base: &Path, blocks: u64, read_count: u64) -> Result<Row> {
     }
     let blocks = batches * BATCH;
     drop(store);
+    let cpu = cpu_seconds("self") - cpu_start - generating;
     let disk = dir_size(&path);
     let started = Instant::now();
     let store = open(engine, &path)?;
@@ -538,6 +456,7 @@ fn run(engine: &str, base: &Path, blocks: u64, read_count: u64) -> Result<Row> {
     reads(store.as_ref(), blocks, read_count / 10, 1)?;
     let reads_1 = reads(store.as_ref(), blocks, read_count, 1)?;
     let reads_2 = reads(store.as_ref(), blocks, read_count, 2)?;
+    let hot = hot_paths(store.as_ref(), blocks)?;
     drop(store);
     std::fs::remove_dir_all(&path)?;
     Ok(Row {
@@ -548,6 +467,8 @@ fn run(engine: &str, base: &Path, blocks: u64, read_count: u64) -> Result<Row> {
         reopen,
         reads_1,
         reads_2,
+        cpu_per_100k: cpu * 100_000.0 / blocks as f64,
+        hot,
     })
 }
 
@@ -561,12 +482,18 @@ fn main() -> Result<()> {
         None => tempfile::tempdir()?,
     };
     let per_block = HEADER + BODY + RECEIPTS + TXS * 32 + STATE_SYNC / 64;
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("load average at start: {}", load.trim());
     eprintln!(
         "{blocks} blocks of ~{per_block} B in batches of {BATCH}, {read_count} random lookups, in {}",
         temp.path().display()
     );
     let mut rows = Vec::new();
-    for engine in only.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+    for engine in only
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
         let row = run(engine, temp.path(), blocks, read_count)?;
         eprintln!(
             "{}: {:.0} blocks/s ingest, {:.0} lookups/s",
@@ -574,22 +501,38 @@ fn main() -> Result<()> {
         );
         rows.push(row);
     }
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("load average at the end: {}", load.trim());
     println!();
     println!(
-        "| engine | ingest, blocks/s (all) | ingest, last 10% | on disk | reopen | lookups/s, 1 thread | lookups/s, 2 threads |"
+        "| engine | ingest, blocks/s (all) | ingest, last 10% | ingest CPU s / 100k blocks | on disk | reopen | lookups/s, 1 thread | lookups/s, 2 threads |"
     );
-    println!("|---|---|---|---|---|---|---|");
-    for row in rows {
+    println!("|---|---|---|---|---|---|---|---|");
+    for row in &rows {
         println!(
-            "| {} | {:.0} | {:.0} | {:.2} GiB | {:.0} ms | {:.0} | {:.0} |",
+            "| {} | {:.0} | {:.0} | {:.1} | {:.2} GiB | {:.0} ms | {:.0} | {:.0} |",
             row.engine,
             row.ingest,
             row.ingest_last,
+            row.cpu_per_100k,
             row.disk as f64 / (1u64 << 30) as f64,
             row.reopen.as_secs_f64() * 1000.0,
             row.reads_1,
             row.reads_2
         );
+    }
+    for row in &rows {
+        if let Some([canonical, headers, bodies]) = row.hot {
+            println!();
+            println!(
+                "| {} hot path (median of 500) | time per call |",
+                row.engine
+            );
+            println!("|---|---|");
+            println!("| `canonical_hashes`, 192 consecutive numbers | {canonical:.1?} |");
+            println!("| `parts(Header)`, 128 consecutive blocks | {headers:.1?} |");
+            println!("| `parts(Body)`, 128 consecutive blocks | {bodies:.1?} |");
+        }
     }
     Ok(())
 }

@@ -85,27 +85,97 @@ pub const TRANSACTIONS: &str = "transactions";
 // Host data.
 // ---------------------------------------------------------------------------
 
-/// Table `intervals`: set name (UTF-8) → its ranges, ascending and merged, as
+/// Table `intervals`: [`name_key`]`(set name)` → its ranges, ascending and merged, as
 /// `start (u64 BE) ++ end (u64 BE)` pairs, 16 bytes each.
 pub const INTERVALS: &str = "intervals";
 
-/// Table `meta`: key (UTF-8, as the host names it) → value, as given.
+/// Table `meta`: [`name_key`]`(key)` (the host's UTF-8 key) → value, as given.
 pub const META: &str = "meta";
 
-/// Every table, in the order they are opened.
-pub const TABLES: [&str; 11] = [
-    STATE,
-    CANONICAL,
-    NUMBERS,
-    HEADERS,
-    BODIES,
-    RECEIPTS,
-    STATE_SYNCS,
-    BLOCK_TXS,
-    TRANSACTIONS,
-    INTERVALS,
-    META,
-];
+/// The tables, as an index into the store's keyspace handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    /// [`STATE`].
+    State,
+    /// [`CANONICAL`].
+    Canonical,
+    /// [`NUMBERS`].
+    Numbers,
+    /// [`HEADERS`].
+    Headers,
+    /// [`BODIES`].
+    Bodies,
+    /// [`RECEIPTS`].
+    Receipts,
+    /// [`STATE_SYNCS`].
+    StateSyncs,
+    /// [`BLOCK_TXS`].
+    BlockTxs,
+    /// [`TRANSACTIONS`].
+    Transactions,
+    /// [`INTERVALS`].
+    Intervals,
+    /// [`META`].
+    Meta,
+}
+
+impl Table {
+    /// Every table, in index order.
+    pub const ALL: [Table; 11] = [
+        Table::State,
+        Table::Canonical,
+        Table::Numbers,
+        Table::Headers,
+        Table::Bodies,
+        Table::Receipts,
+        Table::StateSyncs,
+        Table::BlockTxs,
+        Table::Transactions,
+        Table::Intervals,
+        Table::Meta,
+    ];
+
+    /// The table's name on disk (its keyspace).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Table::State => STATE,
+            Table::Canonical => CANONICAL,
+            Table::Numbers => NUMBERS,
+            Table::Headers => HEADERS,
+            Table::Bodies => BODIES,
+            Table::Receipts => RECEIPTS,
+            Table::StateSyncs => STATE_SYNCS,
+            Table::BlockTxs => BLOCK_TXS,
+            Table::Transactions => TRANSACTIONS,
+            Table::Intervals => INTERVALS,
+            Table::Meta => META,
+        }
+    }
+
+    /// Whether values are large block parts (tuned for size rather than point reads).
+    pub const fn holds_block_data(self) -> bool {
+        matches!(
+            self,
+            Table::Headers | Table::Bodies | Table::Receipts | Table::StateSyncs | Table::BlockTxs
+        )
+    }
+}
+
+/// Prefix of every [`META`] and [`INTERVALS`] key: the engine refuses empty
+/// keys, and the host may use the empty name.
+pub const NAME_PREFIX: u8 = b'k';
+
+/// The longest name ([`META`] key, [`INTERVALS`] set) that can be stored:
+/// the engine's key limit less the prefix.
+pub const MAX_NAME_LEN: usize = u16::MAX as usize - 1;
+
+/// `NAME_PREFIX ++ name`: the key of a [`META`] entry or an [`INTERVALS`] set.
+pub fn name_key(name: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + name.len());
+    key.push(NAME_PREFIX);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
 
 /// A key or value that does not have the shape its table requires.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,7 +201,11 @@ impl Malformed {
 
 /// A key as text if it is printable ASCII, else as `0x…` hex.
 pub fn printable(key: &[u8]) -> String {
-    if !key.is_empty() && key.iter().all(|byte| byte.is_ascii_graphic() || *byte == b' ') {
+    if !key.is_empty()
+        && key
+            .iter()
+            .all(|byte| byte.is_ascii_graphic() || *byte == b' ')
+    {
         String::from_utf8_lossy(key).into_owned()
     } else {
         let mut text = String::with_capacity(2 + key.len() * 2);

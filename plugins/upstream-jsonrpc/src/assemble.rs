@@ -124,7 +124,13 @@ pub fn check_header(
             Value::String(text) => parse_b256("transactions", text).ok(),
             other => hash_field(other, "hash"),
         }
-        .ok_or_else(|| bad(endpoint, expected, format!("transaction {index} has no hash")))?;
+        .ok_or_else(|| {
+            bad(
+                endpoint,
+                expected,
+                format!("transaction {index} has no hash"),
+            )
+        })?;
         if hash == bor_tx_hash {
             lists_bor_tx = true;
         } else {
@@ -142,7 +148,12 @@ pub fn check_header(
 }
 
 /// The EIP-2718 bytes of one transaction's JSON.
-fn transaction_bytes(endpoint: &str, block: u64, index: usize, tx: &Value) -> Result<Vec<u8>, UpstreamError> {
+fn transaction_bytes(
+    endpoint: &str,
+    block: u64,
+    index: usize,
+    tx: &Value,
+) -> Result<Vec<u8>, UpstreamError> {
     let tx_type = match tx.get("type").and_then(Value::as_str) {
         Some(text) => parse_u64("type", text)
             .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")))?,
@@ -165,7 +176,11 @@ fn transaction_bytes(endpoint: &str, block: u64, index: usize, tx: &Value) -> Re
 }
 
 /// The body `[transactions, uncles]` from a block's full transactions.
-pub fn body(endpoint: &str, header: &CheckedHeader, block: &Value) -> Result<Vec<u8>, UpstreamError> {
+pub fn body(
+    endpoint: &str,
+    header: &CheckedHeader,
+    block: &Value,
+) -> Result<Vec<u8>, UpstreamError> {
     let number = header.number;
     let transactions = block
         .get("transactions")
@@ -192,7 +207,9 @@ pub fn body(endpoint: &str, header: &CheckedHeader, block: &Value) -> Result<Vec
             return Err(bad(
                 endpoint,
                 number,
-                format!("transaction {index}: claimed hash {claimed} but its fields hash to {computed}"),
+                format!(
+                    "transaction {index}: claimed hash {claimed} but its fields hash to {computed}"
+                ),
             ));
         }
         envelopes.push(bytes);
@@ -215,7 +232,11 @@ pub fn receipts(
     let mut state_sync = None;
     for (index, receipt) in list.iter().enumerate() {
         let tx_hash = hash_field(receipt, "transactionHash").ok_or_else(|| {
-            bad(endpoint, number, format!("receipt {index} has no transactionHash"))
+            bad(
+                endpoint,
+                number,
+                format!("receipt {index} has no transactionHash"),
+            )
         })?;
         if let Some(block_hash) = hash_field(receipt, "blockHash")
             && block_hash != header.hash
@@ -240,7 +261,9 @@ pub fn receipts(
                 return Err(bad(
                     endpoint,
                     number,
-                    format!("receipt {index} is for transaction {tx_hash}, not the block's transaction {position}"),
+                    format!(
+                        "receipt {index} is for transaction {tx_hash}, not the block's transaction {position}"
+                    ),
                 ));
             }
         }
@@ -298,7 +321,10 @@ pub fn assemble(
 mod tests {
     use super::*;
     use alloy_consensus::Header;
-    use hypasis_polygon::rpc_json::header_json;
+    use hypasis_polygon::{
+        roots::body_transactions,
+        rpc_json::{data, header_json},
+    };
     use serde_json::json;
 
     fn block_json(header: &Header) -> Value {
@@ -334,8 +360,15 @@ mod tests {
         let mut lie = json.clone();
         lie["gasUsed"] = json!("0x1");
         let error = assemble_json(5, &lie, None, false).unwrap_err();
-        assert!(matches!(error, UpstreamError::BadData { block: 5, .. }), "{error}");
-        assert!(error.to_string().starts_with("e: block 5: bad data: claimed hash"));
+        assert!(
+            matches!(error, UpstreamError::BadData { block: 5, .. }),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("e: block 5: bad data: claimed hash")
+        );
 
         assert!(matches!(
             assemble_json(6, &json, None, false).unwrap_err(),
@@ -354,5 +387,63 @@ mod tests {
             assemble_json(5, &json, Some(&receipt), false).unwrap_err(),
             UpstreamError::BadData { .. }
         ));
+    }
+
+    #[test]
+    fn transactions_are_rebuilt_and_their_hashes_checked() {
+        use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+        use alloy_primitives::{Address, Signature, TxKind, U256};
+        use hypasis_polygon::rpc_json::{TxContext, transaction_json};
+
+        let tx = TxEip1559 {
+            chain_id: 137,
+            nonce: 3,
+            gas_limit: 21_000,
+            max_fee_per_gas: 50,
+            max_priority_fee_per_gas: 2,
+            to: TxKind::Call(Address::repeat_byte(7)),
+            value: U256::from(1_000),
+            ..Default::default()
+        };
+        let signed = tx.into_signed(Signature::new(U256::from(1), U256::from(2), false));
+        let envelope = TxEnvelope::from(signed).encoded_2718();
+        let header = Header {
+            number: 9,
+            base_fee_per_gas: Some(10),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let context = TxContext {
+            block_hash: hash,
+            block_number: 9,
+            block_timestamp: None,
+            index: 0,
+            base_fee: Some(10),
+        };
+        let tx_json = transaction_json(&envelope, &Address::repeat_byte(1), &context).unwrap();
+        let mut json = block_json(&header);
+        json["transactions"] = json!([tx_json.clone()]);
+        let block = assemble_json(9, &json, None, true).unwrap();
+        assert_eq!(
+            block.body.unwrap().as_slice(),
+            encode_body(&[envelope.as_slice()], &EMPTY_LIST)
+        );
+        // Bor's derived transaction is left out of the body.
+        let bor = json!({"hash": data(bor_receipt_tx_hash(9, &hash).as_slice()), "type": "0x0"});
+        json["transactions"] = json!([tx_json.clone(), bor]);
+        let block = assemble_json(9, &json, None, true).unwrap();
+        assert_eq!(body_transactions(&block.body.unwrap()).unwrap().len(), 1);
+        // A field changed without its hash: bad data naming the transaction.
+        let mut lie = tx_json;
+        lie["value"] = json!("0x3e9");
+        json["transactions"] = json!([lie]);
+        let error = assemble_json(9, &json, None, true).unwrap_err();
+        assert!(
+            error.to_string().contains("transaction 0: claimed hash"),
+            "{error}"
+        );
+        // Hashes only where full transactions are needed.
+        json["transactions"] = json!([data(&[0x11; 32])]);
+        assert!(assemble_json(9, &json, None, true).is_err());
     }
 }

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use hypasis_plugin_sdk::{ErrorKind, PluginError};
+use hypasis_plugin_sdk::{ErrorKind, PluginError, tracing};
 use parking_lot::Mutex;
 use reqwest::Url;
 use serde_json::Value;
@@ -133,9 +133,26 @@ impl Endpoint {
         }
     }
 
-    /// Books one request.
+    /// Books one request, and logs when the endpoint turns unhealthy or
+    /// healthy again.
     pub fn record(&self, outcome: Outcome, options: &Options) {
-        self.health.lock().record(outcome, Instant::now(), options);
+        let now = Instant::now();
+        let (was, is) = {
+            let mut health = self.health.lock();
+            let was = health.healthy(now, options);
+            health.record(outcome, now, options);
+            (was, health.healthy(now, options))
+        };
+        match (was, is, outcome) {
+            (true, false, Outcome::RateLimited { until }) => tracing::warn!(
+                endpoint = self.name,
+                parked_ms = until.saturating_duration_since(now).as_millis() as u64,
+                "endpoint rate limited (HTTP 429); parked"
+            ),
+            (true, false, _) => tracing::warn!(endpoint = self.name, "endpoint unhealthy"),
+            (false, true, _) => tracing::info!(endpoint = self.name, "endpoint healthy again"),
+            _ => {}
+        }
     }
 
     /// Reads or changes the health record.
@@ -176,7 +193,13 @@ pub fn redact(url: &str) -> String {
     let path = parsed
         .path()
         .split('/')
-        .map(|segment| if looks_secret(segment) { "***" } else { segment })
+        .map(|segment| {
+            if looks_secret(segment) {
+                "***"
+            } else {
+                segment
+            }
+        })
         .collect::<Vec<_>>()
         .join("/");
     if path != "/" {

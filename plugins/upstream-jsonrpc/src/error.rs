@@ -149,6 +149,10 @@ impl UpstreamError {
             UpstreamError::InvalidRequest(_) => ErrorKind::InvalidInput,
             UpstreamError::Shutdown => ErrorKind::Shutdown,
             UpstreamError::Summary { kind, .. } => *kind,
+            UpstreamError::Rpc {
+                code: -32601 | -32004,
+                ..
+            } => ErrorKind::Unsupported,
             UpstreamError::Rpc { code, .. } if !Self::is_trouble_code(*code) => {
                 ErrorKind::InvalidInput
             }

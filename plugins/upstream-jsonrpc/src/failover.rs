@@ -6,11 +6,7 @@
 
 use std::{collections::HashSet, future::Future, sync::Arc, time::Instant};
 
-use hypasis_plugin_sdk::{
-    ErrorKind,
-    api::FaultKind,
-    tracing,
-};
+use hypasis_plugin_sdk::{ErrorKind, api::FaultKind, tracing};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -18,6 +14,7 @@ use crate::{
     endpoint::Endpoint,
     error::{UpstreamError, summarize},
     pool::Pool,
+    score::Outcome,
 };
 
 /// What to try where.
@@ -28,6 +25,11 @@ pub struct Plan<'a> {
     pub avoid: &'a [String],
     /// A block the endpoint should have (endpoints known to be behind it go last).
     pub need: Option<u64>,
+    /// Whether a JSON-RPC error that is not the endpoint's trouble (invalid
+    /// params, a revert) is the answer, returned at once (`call`), rather
+    /// than a reason to ask another endpoint (`fetch`, whose data any
+    /// endpoint should serve).
+    pub errors_are_answers: bool,
 }
 
 async fn sleep_or_shutdown(
@@ -73,9 +75,14 @@ where
             let Some(endpoint) = pool.candidates(&skip, plan.need).into_iter().next() else {
                 // Only parked endpoints left: wait for the first if it is soon.
                 match pool.earliest_unpark(&skip) {
-                    Some(until) if until.saturating_duration_since(Instant::now()) <= max_park_wait => {
-                        sleep_or_shutdown(until.saturating_duration_since(Instant::now()), shutdown)
-                            .await?;
+                    Some(until)
+                        if until.saturating_duration_since(Instant::now()) <= max_park_wait =>
+                    {
+                        sleep_or_shutdown(
+                            until.saturating_duration_since(Instant::now()),
+                            shutdown,
+                        )
+                        .await?;
                         continue;
                     }
                     _ => break,
@@ -86,14 +93,23 @@ where
                 Ok(value) => return Ok((value, endpoint)),
                 Err(UpstreamError::Shutdown) => return Err(UpstreamError::Shutdown),
                 // An answer any endpoint would give (a revert, bad params).
-                Err(error) if !error.is_endpoint_trouble() => return Err(error),
+                Err(error) if plan.errors_are_answers && !error.is_endpoint_trouble() => {
+                    return Err(error);
+                }
                 Err(error) => {
                     if matches!(error, UpstreamError::BadData { .. }) {
                         pool.fault(&endpoint, FaultKind::InvalidData, &error.to_string());
+                    } else if matches!(
+                        error,
+                        UpstreamError::Missing { .. } | UpstreamError::Unsupported { .. }
+                    ) {
+                        // Answered, but without what was asked: less useful than the others.
+                        endpoint.record(Outcome::Unusable, options);
+                        tracing::debug!(endpoint = endpoint.name(), %error, what = plan.what, "failing over");
                     } else {
                         tracing::debug!(endpoint = endpoint.name(), %error, what = plan.what, "failing over");
                     }
-                    if error.rules_out_endpoint() {
+                    if error.rules_out_endpoint() || !error.is_endpoint_trouble() {
                         ruled_out.insert(endpoint.index());
                     }
                     failures.push(error);

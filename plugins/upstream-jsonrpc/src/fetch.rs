@@ -64,10 +64,19 @@ async fn fetch_chunk(
     let receipts: Option<Vec<Value>> = if receipts {
         let calls: Vec<Call> = headers
             .iter()
-            .map(|header| Call::new("eth_getBlockReceipts", json!([data(header.hash.as_slice())])))
+            .map(|header| {
+                Call::new(
+                    "eth_getBlockReceipts",
+                    json!([data(header.hash.as_slice())]),
+                )
+            })
             .collect();
         let answers = rpc::send_all(endpoint, &calls, options).await?;
-        if let Some((header, _)) = headers.iter().zip(&answers).find(|(_, answer)| answer.is_null()) {
+        if let Some((header, _)) = headers
+            .iter()
+            .zip(&answers)
+            .find(|(_, answer)| answer.is_null())
+        {
             return Err(UpstreamError::Missing {
                 endpoint: endpoint.name().into(),
                 block: header.number,

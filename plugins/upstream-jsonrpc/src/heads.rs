@@ -20,7 +20,11 @@ fn malformed(endpoint: &Endpoint, reason: String) -> UpstreamError {
     }
 }
 
-fn quantity_of(endpoint: &Endpoint, what: &'static str, value: &Value) -> Result<u64, UpstreamError> {
+fn quantity_of(
+    endpoint: &Endpoint,
+    what: &'static str,
+    value: &Value,
+) -> Result<u64, UpstreamError> {
     value
         .as_str()
         .ok_or_else(|| malformed(endpoint, format!("{what} is not a string")))

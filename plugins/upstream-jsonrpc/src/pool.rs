@@ -142,7 +142,12 @@ impl Pool {
                         (Some(need), Some(head)) => head.number < need,
                         _ => false,
                     };
-                    Some((tier, behind, health.score(now, &self.options), Arc::clone(endpoint)))
+                    Some((
+                        tier,
+                        behind,
+                        health.score(now, &self.options),
+                        Arc::clone(endpoint),
+                    ))
                 })
             })
             .collect();
@@ -152,7 +157,10 @@ impl Pool {
                 .then(b.2.total_cmp(&a.2))
                 .then(a.3.index().cmp(&b.3.index()))
         });
-        ranked.into_iter().map(|(_, _, _, endpoint)| endpoint).collect()
+        ranked
+            .into_iter()
+            .map(|(_, _, _, endpoint)| endpoint)
+            .collect()
     }
 
     /// When the first parked endpoint that `skip` does not name comes back.
@@ -180,7 +188,12 @@ impl Pool {
                 true
             }
             None => {
-                tracing::warn!(endpoint = reference, ?kind, detail, "fault reported for an unknown endpoint");
+                tracing::warn!(
+                    endpoint = reference,
+                    ?kind,
+                    detail,
+                    "fault reported for an unknown endpoint"
+                );
                 false
             }
         }
@@ -219,9 +232,14 @@ impl Pool {
             .filter_map(|endpoint| {
                 endpoint.with_health(|health| {
                     let head = health.head?;
-                    let recent = fresh.is_none_or(|fresh| now.saturating_duration_since(head.at) <= fresh);
+                    let recent =
+                        fresh.is_none_or(|fresh| now.saturating_duration_since(head.at) <= fresh);
                     (health.healthy(now, &self.options) && recent).then(|| {
-                        (head, health.score(now, &self.options), endpoint.name().to_string())
+                        (
+                            head,
+                            health.score(now, &self.options),
+                            endpoint.name().to_string(),
+                        )
                     })
                 })
             })
@@ -230,6 +248,27 @@ impl Pool {
                 number: head.number,
                 hash: head.hash,
                 endpoint: name.into(),
+            })
+    }
+
+    /// Whether the endpoint may be asked now: not excluded, parked or
+    /// cooling down after failures.
+    pub fn may_ask(&self, endpoint: &Endpoint) -> bool {
+        let now = Instant::now();
+        !self.excluded(endpoint)
+            && endpoint
+                .with_health(|health| health.parked(now).is_none() && !health.cooling_down(now))
+    }
+
+    /// Whether the endpoint should be asked for its head now: it may be
+    /// asked and has not reported a head within `fresh`.
+    pub fn needs_probe(&self, endpoint: &Endpoint, fresh: Duration) -> bool {
+        let now = Instant::now();
+        self.may_ask(endpoint)
+            && endpoint.with_health(|health| {
+                health
+                    .head
+                    .is_none_or(|head| now.saturating_duration_since(head.at) > fresh)
             })
     }
 
@@ -266,7 +305,9 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     fn pool(count: usize) -> Pool {
-        let urls: Vec<String> = (0..count).map(|index| format!("http://127.0.0.1:{}", 9000 + index)).collect();
+        let urls: Vec<String> = (0..count)
+            .map(|index| format!("http://127.0.0.1:{}", 9000 + index))
+            .collect();
         let names = unique_names(&urls);
         let client = reqwest::Client::new();
         let options = Options::default();
@@ -276,8 +317,16 @@ mod tests {
             .enumerate()
             .map(|(index, (url, name))| {
                 Arc::new(
-                    Endpoint::new(index, url, name, &client, &Settings::default(), &options, &CancellationToken::new())
-                        .unwrap(),
+                    Endpoint::new(
+                        index,
+                        url,
+                        name,
+                        &client,
+                        &Settings::default(),
+                        &options,
+                        &CancellationToken::new(),
+                    )
+                    .unwrap(),
                 )
             })
             .collect();
@@ -297,7 +346,11 @@ mod tests {
         pool.record_chain_id(&c, 137);
         assert_eq!(pool.chain_id(), Some(137));
         assert!(pool.excluded(&a) && !pool.excluded(&b) && !pool.excluded(&c));
-        let order: Vec<usize> = pool.candidates(&|_| false, None).iter().map(|e| e.index()).collect();
+        let order: Vec<usize> = pool
+            .candidates(&|_| false, None)
+            .iter()
+            .map(|e| e.index())
+            .collect();
         assert_eq!(order, vec![1, 2]);
         assert!(!pool.statuses()[0].healthy);
     }
@@ -312,13 +365,19 @@ mod tests {
         assert!(pool.report("http://127.0.0.1:9001", FaultKind::InvalidData, "lied"));
         assert!(!pool.report("http://nowhere", FaultKind::Slow, ""));
         let order = |need| -> Vec<usize> {
-            pool.candidates(&|_| false, need).iter().map(|e| e.index()).collect()
+            pool.candidates(&|_| false, need)
+                .iter()
+                .map(|e| e.index())
+                .collect()
         };
         assert_eq!(order(None), vec![0, 2, 1]);
         // Endpoint 0 is behind block 15: it comes after those that have it.
         assert_eq!(order(Some(15)), vec![2, 1, 0]);
         let head = pool.best_head(None).unwrap();
-        assert_eq!((head.number, head.endpoint.as_str()), (20, "http://127.0.0.1:9002"));
+        assert_eq!(
+            (head.number, head.endpoint.as_str()),
+            (20, "http://127.0.0.1:9002")
+        );
         // A parked endpoint is not a candidate until it comes back.
         pool.endpoints()[2].record(
             crate::score::Outcome::RateLimited {
@@ -331,7 +390,10 @@ mod tests {
         assert_eq!(order(None).len(), 2);
         let skip_first = |endpoint: &Endpoint| endpoint.index() == 0;
         assert_eq!(
-            pool.candidates(&skip_first, None).iter().map(|e| e.index()).collect::<Vec<_>>(),
+            pool.candidates(&skip_first, None)
+                .iter()
+                .map(|e| e.index())
+                .collect::<Vec<_>>(),
             vec![1]
         );
     }

@@ -49,9 +49,7 @@ pub async fn send(
         return Ok(Vec::new());
     }
     let first = reserve_ids(calls.len());
-    let request = |offset: usize, call: &Call| {
-        json!({"jsonrpc": "2.0", "id": first + offset as u64, "method": call.method, "params": call.params})
-    };
+    let request = |offset: usize, call: &Call| json!({"jsonrpc": "2.0", "id": first + offset as u64, "method": call.method, "params": call.params});
     let body = match calls {
         [single] => request(0, single),
         _ => Value::Array(
@@ -167,7 +165,9 @@ fn match_answers(
     };
     let items: Vec<Value> = match answer {
         Value::Array(items) => items,
-        Value::Object(object) if calls.len() == 1 || object.get("id").is_none_or(Value::is_null) => {
+        Value::Object(object)
+            if calls.len() == 1 || object.get("id").is_none_or(Value::is_null) =>
+        {
             // A single answer, or an error for the whole batch.
             if calls.len() > 1 {
                 let error = rpc_error(endpoint, "batch", &object)

@@ -42,6 +42,9 @@ pub enum Outcome {
     },
     /// No usable answer at all.
     Failed,
+    /// An answer already booked turned out unusable (the data is missing
+    /// there): an error, but not another request.
+    Unusable,
     /// HTTP 429: parked until the given instant.
     RateLimited {
         /// When it may be asked again.
@@ -86,7 +89,9 @@ impl Health {
 
     /// Books one request.
     pub fn record(&mut self, outcome: Outcome, now: Instant, options: &Options) {
-        self.requests += 1;
+        if outcome != Outcome::Unusable {
+            self.requests += 1;
+        }
         match outcome {
             Outcome::Answered { latency, answered } => {
                 let answered = answered.clamp(0.0, 1.0);
@@ -106,7 +111,7 @@ impl Health {
                     self.failed(now, options);
                 }
             }
-            Outcome::Failed => {
+            Outcome::Failed | Outcome::Unusable => {
                 self.errors += 1;
                 self.success -= ALPHA * self.success;
                 self.failed(now, options);
@@ -114,7 +119,8 @@ impl Health {
             Outcome::RateLimited { until } => {
                 self.errors += 1;
                 self.success -= ALPHA * self.success;
-                self.parked_until = Some(self.parked_until.map_or(until, |parked| parked.max(until)));
+                self.parked_until =
+                    Some(self.parked_until.map_or(until, |parked| parked.max(until)));
             }
         }
     }

@@ -61,6 +61,9 @@ impl JsonRpcUpstream {
                 "upstream-jsonrpc: setting `endpoints`: no endpoint configured",
             ));
         }
+        // wss:// goes through rustls' process-wide provider: make sure there is
+        // one even if several get compiled in (an error means one is set).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let timeout = settings.request_timeout();
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -81,7 +84,8 @@ impl JsonRpcUpstream {
             .zip(names)
             .enumerate()
             .map(|(index, (url, name))| {
-                Endpoint::new(index, url, name, &client, &settings, &options, &shutdown).map(Arc::new)
+                Endpoint::new(index, url, name, &client, &settings, &options, &shutdown)
+                    .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
         tracing::info!(
@@ -129,13 +133,13 @@ impl JsonRpcUpstream {
         Ok(())
     }
 
-    /// Probes every usable endpoint at once (chain id and head).
-    async fn probe_all(&self) {
+    /// Probes (chain id and head) at once every endpoint that `select` picks.
+    async fn probe_all(&self, select: impl Fn(&Endpoint) -> bool) {
         let probes = self
             .pool
             .endpoints()
             .iter()
-            .filter(|endpoint| !self.pool.excluded(endpoint))
+            .filter(|endpoint| select(endpoint))
             .map(|endpoint| async move {
                 if let Err(error) = heads::probe(&self.pool, endpoint).await {
                     tracing::debug!(endpoint = endpoint.name(), %error, "probe failed");
@@ -144,6 +148,7 @@ impl JsonRpcUpstream {
         futures_util::future::join_all(probes).await;
     }
 
+    /// How old a polled head may be and still count as current.
     fn head_freshness(&self) -> Duration {
         self.pool.options().head_poll_interval() * 2
     }
@@ -165,16 +170,17 @@ fn params_array(params: &str) -> Result<Value, UpstreamError> {
     match value {
         Value::Array(_) => Ok(value),
         Value::Null => Ok(Value::Array(Vec::new())),
-        _ => Err(UpstreamError::InvalidRequest("params must be a JSON array".into())),
+        _ => Err(UpstreamError::InvalidRequest(
+            "params must be a JSON array".into(),
+        )),
     }
 }
 
 impl UpstreamSource for JsonRpcUpstream {
     async fn chain_id(self: Arc<Self>) -> Result<u64, PluginError> {
         self.ensure_started()?;
-        if self.pool.endpoints().iter().any(|endpoint| endpoint.chain_id().is_none()) {
-            self.probe_all().await;
-        }
+        self.probe_all(|endpoint| endpoint.chain_id().is_none() && self.pool.may_ask(endpoint))
+            .await;
         self.pool.chain_id().ok_or_else(|| {
             UpstreamError::NoEndpoint("no endpoint reported its chain id".into()).into()
         })
@@ -182,10 +188,11 @@ impl UpstreamSource for JsonRpcUpstream {
 
     async fn head(self: Arc<Self>) -> Result<ChainHead, PluginError> {
         self.ensure_started()?;
-        if let Some(head) = self.pool.best_head(Some(self.head_freshness())) {
-            return Ok(head);
-        }
-        self.probe_all().await;
+        // Ask the usable endpoints whose head is not fresh (at start: all of
+        // them), so that the best head is not just the first one known.
+        let fresh = self.head_freshness();
+        self.probe_all(|endpoint| self.pool.needs_probe(endpoint, fresh))
+            .await;
         self.pool.best_head(None).ok_or_else(|| {
             UpstreamError::NoEndpoint("no healthy endpoint reported a head".into()).into()
         })
@@ -231,6 +238,7 @@ impl UpstreamSource for JsonRpcUpstream {
             what: &what,
             avoid: &avoid,
             need: Some(request.end),
+            errors_are_answers: false,
         };
         let options = self.pool.options();
         let (blocks, endpoint) = failover::run(&self.pool, plan, &self.shutdown, |endpoint| {
@@ -252,6 +260,7 @@ impl UpstreamSource for JsonRpcUpstream {
             what: &what,
             avoid: &[],
             need: None,
+            errors_are_answers: true,
         };
         let options = self.pool.options();
         let (result, _) = failover::run(&self.pool, plan, &self.shutdown, |endpoint| {
@@ -277,7 +286,10 @@ impl UpstreamSource for JsonRpcUpstream {
         }
         let tasks: Vec<JoinHandle<()>> = self.tasks.lock().drain(..).collect();
         for task in tasks {
-            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
                 tracing::warn!("a background task did not stop within 5 s");
             }
         }

@@ -105,7 +105,10 @@ impl WsTransport {
         .map_err(|_| self.timeout_error())?
         .map_err(|error| UpstreamError::Transport {
             endpoint: self.name.clone(),
-            reason: format!("WebSocket connect failed: {}", redact_error(&error.to_string())),
+            reason: format!(
+                "WebSocket connect failed: {}",
+                redact_error(&error.to_string())
+            ),
         })?;
         let (outgoing, queue) = mpsc::unbounded_channel();
         let connection = Arc::new(Connection {
@@ -174,20 +177,17 @@ impl WsTransport {
 /// Keeps credentials that a connect error might quote out of messages.
 fn redact_error(text: &str) -> String {
     text.split_whitespace()
-        .map(|word| {
-            if word.contains("://") {
-                "<url>"
-            } else {
-                word
-            }
-        })
+        .map(|word| if word.contains("://") { "<url>" } else { word })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Pumps one connection until it closes, then fails whoever still waits.
-async fn run<S>(mut stream: S, mut queue: mpsc::UnboundedReceiver<String>, connection: Arc<Connection>)
-where
+async fn run<S>(
+    mut stream: S,
+    mut queue: mpsc::UnboundedReceiver<String>,
+    connection: Arc<Connection>,
+) where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
         + futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
         + Unpin,

@@ -1,0 +1,167 @@
+//! `hypasis-sync bench sync`: end-to-end ingest rate from a local devnet,
+//! forward and backward, with where the time went.
+
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
+use hypasis_sync::{app::Host, config::ValidationLevelName, plugins::default_plugin_dir};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Sync a prefilled devnet chain into a fresh store, forward then
+    /// backward, and print blocks/s with the time spent fetching,
+    /// validating and writing.
+    Sync(SyncBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncBenchArgs {
+    /// Blocks in the chain.
+    #[arg(long, default_value_t = 10_000)]
+    blocks: u64,
+    /// Average transactions per block (mainnet-like is ~100).
+    #[arg(long, default_value_t = 100)]
+    txs_per_block: u32,
+    /// Validation level for both directions.
+    #[arg(long, default_value = "light")]
+    level: ValidationLevelName,
+    /// Storage plugin.
+    #[arg(long, default_value = "storage-embedded")]
+    storage: String,
+    /// Where the plugins are (default: next to the executable).
+    #[arg(long)]
+    plugins: Option<PathBuf>,
+}
+
+struct Row {
+    direction: &'static str,
+    blocks: u64,
+    elapsed: Duration,
+    fetch_ms: u64,
+    validate_ms: u64,
+    write_ms: u64,
+}
+
+async fn run_direction(
+    devnet: &Devnet,
+    args: &SyncBenchArgs,
+    forward: bool,
+) -> anyhow::Result<Row> {
+    let data = tempfile::tempdir().context("temporary data dir")?;
+    let mut config = hypasis_sync::devnet_host::config_for(devnet, data.path());
+    config.plugins.dir = Some(args.plugins.clone().unwrap_or_else(default_plugin_dir));
+    config.storage.plugin = args.storage.clone();
+    config.sync.forward.validation_level = args.level;
+    config.sync.backward.validation_level = args.level;
+    config.sync.forward.batch_size = 512;
+    if forward {
+        // Anchor at genesis: forward does the whole chain.
+        let genesis = devnet
+            .chain()
+            .read()
+            .by_number(0)
+            .map(|block| block.hash)
+            .context("genesis")?;
+        config.sync.anchor.number = Some(0);
+        config.sync.anchor.hash = Some(format!("{genesis:#x}"));
+        config.sync.backward.enabled = false;
+    } else {
+        config.sync.forward.enabled = false;
+    }
+    let shutdown = CancellationToken::new();
+    let started = Instant::now();
+    let host = Host::start(config, shutdown.clone()).await?;
+    let status = Arc::clone(
+        host.sync_status
+            .as_ref()
+            .context("the host is not syncing")?,
+    );
+    let target = args.blocks;
+    loop {
+        let done = {
+            let status = status.read();
+            if forward {
+                status.forward == Some(target)
+            } else {
+                status.backward_done
+            }
+        };
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    let status = status.read().clone();
+    host.stop().await?;
+    Ok(Row {
+        direction: if forward { "forward" } else { "backward" },
+        blocks: target + 1,
+        elapsed,
+        fetch_ms: status.fetch_ms,
+        validate_ms: status.validate_ms,
+        write_ms: status.write_ms,
+    })
+}
+
+pub fn execute(command: BenchCommand) -> anyhow::Result<()> {
+    let BenchCommand::Sync(args) = command;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        eprintln!(
+            "generating a {}-block devnet chain with ~{} transactions per block...",
+            args.blocks, args.txs_per_block
+        );
+        let generated = Instant::now();
+        let devnet = Devnet::start(DevnetOptions {
+            chain: ChainConfig {
+                txs_per_block: args.txs_per_block,
+                ..ChainConfig::default()
+            },
+            checkpoints: CheckpointConfig {
+                interval: 256,
+                max_length: 1024,
+                ..CheckpointConfig::default()
+            },
+            block_time: Duration::from_secs(3600),
+            prefill: args.blocks,
+            upstreams: 2,
+            port: 0,
+            ..DevnetOptions::default()
+        })
+        .await?;
+        devnet.set_growing(false);
+        eprintln!("generated in {:.1?}", generated.elapsed());
+        let mut rows = Vec::new();
+        for forward in [true, false] {
+            rows.push(run_direction(&devnet, &args, forward).await?);
+        }
+        println!(
+            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for row in rows {
+            println!(
+                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} |",
+                row.direction,
+                row.blocks,
+                row.elapsed.as_secs_f64(),
+                row.blocks as f64 / row.elapsed.as_secs_f64(),
+                row.fetch_ms,
+                row.validate_ms,
+                row.write_ms
+            );
+        }
+        devnet.stop().await;
+        anyhow::Ok(())
+    })
+}

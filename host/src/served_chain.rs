@@ -1,0 +1,33 @@
+//! What a store serves when no sync runs (`serve` after `import`): the chain
+//! spec and head, kept in the store's metadata.
+
+use alloy_primitives::{B256, U256};
+use hypasis_polygon::ChainSpec;
+use serde::{Deserialize, Serialize};
+
+use crate::plugins::{PluginCallError, StoragePlugin};
+
+/// The metadata key holding the [`ServedChain`].
+pub const SERVED_CHAIN_KEY: &str = "chain/served";
+
+/// The chain a store holds: its spec and head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedChain {
+    /// The chain spec (fork ids, network id, genesis).
+    pub spec: ChainSpec,
+    /// Head block number.
+    pub head_number: u64,
+    /// Head block hash.
+    pub head_hash: B256,
+    /// Total difficulty at the head.
+    pub head_total_difficulty: U256,
+}
+
+impl ServedChain {
+    /// Reads it from a store; `None` if the store was never imported into.
+    pub fn load(storage: &StoragePlugin) -> Result<Option<Self>, PluginCallError> {
+        Ok(storage
+            .meta(SERVED_CHAIN_KEY)?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+    }
+}

@@ -1,0 +1,432 @@
+//! The store: opening, the synchronous reads, stats and shutdown. The write
+//! path is in `write.rs`.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Mutex, RwLock, RwLockReadGuard,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice, Snapshot};
+use hypasis_plugin_sdk::{
+    PluginError, StorageBackend,
+    api::{
+        BlockPart, BlockRange, H256, StorageStats, TxLocation, WriteBatch,
+        reexports::abi_stable::std_types::{ROption, RVec},
+    },
+};
+
+use crate::{
+    error::StoreError,
+    schema::{self, MAX_NAME_LEN, SCHEMA_VERSION, Table},
+};
+
+/// Where the store lives and how much it may cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The store's directory (created if missing).
+    pub path: PathBuf,
+    /// Bound on the engine's block cache, in bytes (at least 1 MiB is used).
+    pub cache_size: u64,
+}
+
+/// Consecutive numbers from which `canonical_hashes` scans a range instead
+/// of reading each number.
+const MIN_SCAN_RUN: usize = 8;
+
+/// Journal kept before memtables are forced to disk; bounds the replay after
+/// a crash.
+pub const MAX_JOURNAL: u64 = 128 << 20;
+
+/// Largest memtable (the unit flushed to disk) of `table`: 16 MiB for block
+/// data and the transaction index, 4 MiB for the small tables. Memtables
+/// (one active per table, plus those being flushed) come on top of the
+/// block cache.
+pub fn memtable_size(table: Table) -> u64 {
+    if table.holds_block_data() || table == Table::Transactions {
+        16 << 20
+    } else {
+        4 << 20
+    }
+}
+
+/// The open engine.
+pub(crate) struct Inner {
+    pub(crate) db: Database,
+    tables: Vec<Keyspace>,
+    /// Canonical numbers stored; mirrors `state/canonical_count`.
+    pub(crate) canonical_count: AtomicU64,
+}
+
+impl Inner {
+    /// The keyspace of `table`.
+    pub(crate) fn table(&self, table: Table) -> &Keyspace {
+        &self.tables[table as usize]
+    }
+
+    /// A point read of the latest committed state.
+    pub(crate) fn get(&self, table: Table, key: &[u8]) -> Result<Option<Slice>, StoreError> {
+        self.table(table)
+            .get(key)
+            .map_err(|error| StoreError::engine("reading", table, key, error))
+    }
+
+    /// A point read in `snapshot`.
+    fn get_in(
+        &self,
+        snapshot: &Snapshot,
+        table: Table,
+        key: &[u8],
+    ) -> Result<Option<Slice>, StoreError> {
+        snapshot
+            .get(self.table(table), key)
+            .map_err(|error| StoreError::engine("reading", table, key, error))
+    }
+
+    /// Appends the canonical hashes of `first .. first + count` (consecutive,
+    /// no overflow) to `hashes`, with one range scan.
+    fn canonical_run(
+        &self,
+        snapshot: &Snapshot,
+        first: u64,
+        count: usize,
+        hashes: &mut RVec<ROption<H256>>,
+    ) -> Result<(), StoreError> {
+        let start = hashes.len();
+        hashes.extend(std::iter::repeat_n(ROption::RNone, count));
+        let last = first + (count as u64 - 1);
+        let from = schema::number_key(first);
+        let range = snapshot.range(
+            self.table(Table::Canonical),
+            from..=schema::number_key(last),
+        );
+        for guard in range {
+            let (key, value) = guard
+                .into_inner()
+                .map_err(|error| StoreError::engine("scanning", Table::Canonical, &from, error))?;
+            let number = schema::decode_number(schema::CANONICAL, &key, &key)?;
+            let hash = schema::decode_hash(schema::CANONICAL, &key, &value)?;
+            let slot = number
+                .checked_sub(first)
+                .and_then(|offset| usize::try_from(offset).ok())
+                .and_then(|offset| hashes.get_mut(start + offset));
+            match slot {
+                Some(slot) => *slot = ROption::RSome(hash),
+                None => {
+                    return Err(schema::Malformed {
+                        table: schema::CANONICAL,
+                        key: schema::printable(&key),
+                        problem: format!("scan of {first}..={last} returned it"),
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The number stored for `hash` in [`Table::Numbers`], in `snapshot`.
+    fn number_in(&self, snapshot: &Snapshot, hash: &H256) -> Result<Option<u64>, StoreError> {
+        self.get_in(snapshot, Table::Numbers, hash)?
+            .map(|bytes| schema::decode_number(schema::NUMBERS, hash, &bytes))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+}
+
+/// The `storage-embedded` store: fjall keyspaces under one directory, one
+/// writer at a time, lock-free readers.
+pub struct EmbeddedStore {
+    /// `None` once shut down. Every call holds the read side; `shutdown`
+    /// takes the write side, so it waits for calls in flight.
+    inner: RwLock<Option<Inner>>,
+    /// Serialises batches: the write path reads the state it changes.
+    writer: Mutex<()>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_error(path: &Path, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Open {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens the store at `options.path`, creating it if it does not exist.
+    /// Refuses a store written by a newer schema version.
+    pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let path = options.path.clone();
+        std::fs::create_dir_all(&path).map_err(|error| open_error(&path, error))?;
+        let db = Database::builder(&path)
+            .cache_size(options.cache_size.max(1 << 20))
+            .max_journaling_size(MAX_JOURNAL)
+            .open()
+            .map_err(|error| match error {
+                fjall::Error::Locked => open_error(
+                    &path,
+                    "it is locked by another process (is another hypasis-sync using this directory?)",
+                ),
+                error if crate::error::is_corruption(&error) => StoreError::Commit {
+                    action: "recovering the store",
+                    source: error,
+                },
+                error => open_error(&path, error),
+            })?;
+        let mut tables = Vec::with_capacity(Table::ALL.len());
+        for table in Table::ALL {
+            let memtable = memtable_size(table);
+            let keyspace = db
+                .keyspace(table.name(), || {
+                    KeyspaceCreateOptions::default().max_memtable_size(memtable)
+                })
+                .map_err(|error| open_error(&path, error))?;
+            tables.push(keyspace);
+        }
+        let inner = Inner {
+            db,
+            tables,
+            canonical_count: AtomicU64::new(0),
+        };
+        check_schema(&inner, &path)?;
+        let count = match inner.get(Table::State, schema::STATE_CANONICAL_COUNT)? {
+            Some(bytes) => {
+                schema::decode_number(schema::STATE, schema::STATE_CANONICAL_COUNT, &bytes)?
+            }
+            None => 0,
+        };
+        inner.canonical_count.store(count, Ordering::Release);
+        Ok(EmbeddedStore {
+            inner: RwLock::new(Some(inner)),
+            writer: Mutex::new(()),
+            path,
+        })
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `read` on the open engine, or fails with `Shutdown`.
+    fn with<T>(
+        &self,
+        read: impl FnOnce(&Inner) -> Result<T, StoreError>,
+    ) -> Result<T, PluginError> {
+        let guard: RwLockReadGuard<'_, Option<Inner>> = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let inner = guard.as_ref().ok_or(StoreError::Shutdown)?;
+        read(inner).map_err(PluginError::from)
+    }
+}
+
+/// Checks the schema version of an opened store, writing it into a new one.
+fn check_schema(inner: &Inner, path: &Path) -> Result<(), StoreError> {
+    let key = schema::STATE_SCHEMA_VERSION;
+    match inner.get(Table::State, key)? {
+        Some(bytes) => {
+            let found = <[u8; 4]>::try_from(bytes.as_ref())
+                .map(u32::from_be_bytes)
+                .map_err(|_| schema::Malformed {
+                    table: schema::STATE,
+                    key: schema::printable(key),
+                    problem: format!("{} bytes, expected 4", bytes.len()),
+                })?;
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::NewerSchema {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(())
+        }
+        None => {
+            // A new store, unless a table already holds data.
+            for table in Table::ALL {
+                let first = inner.table(table).first_key_value();
+                if let Some(guard) = first {
+                    let key = guard
+                        .key()
+                        .map_err(|error| StoreError::engine("scanning", table, b"", error))?;
+                    return Err(schema::Malformed {
+                        table: table.name(),
+                        key: schema::printable(&key),
+                        problem: "the store holds data but no schema version".into(),
+                    }
+                    .into());
+                }
+            }
+            let mut batch = inner.db.batch().durability(Some(PersistMode::SyncAll));
+            batch.insert(inner.table(Table::State), key, SCHEMA_VERSION.to_be_bytes());
+            batch.commit().map_err(|source| StoreError::Commit {
+                action: "writing the schema version",
+                source,
+            })
+        }
+    }
+}
+
+impl StorageBackend for EmbeddedStore {
+    fn write(&self, batch: WriteBatch) -> Result<(), PluginError> {
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.with(|inner| crate::write::apply(inner, batch))
+    }
+
+    fn canonical_hashes(&self, numbers: &[u64]) -> Result<RVec<ROption<H256>>, PluginError> {
+        self.with(|inner| {
+            let snapshot = inner.db.snapshot();
+            let mut hashes = RVec::with_capacity(numbers.len());
+            let mut rest = numbers;
+            while let Some(&first) = rest.first() {
+                // A run of consecutive numbers (the usual request) is one
+                // range scan; scattered numbers are point reads.
+                let run = rest
+                    .windows(2)
+                    .take_while(|pair| pair[0].checked_add(1) == Some(pair[1]))
+                    .count()
+                    + 1;
+                if run >= MIN_SCAN_RUN {
+                    inner.canonical_run(&snapshot, first, run, &mut hashes)?;
+                } else {
+                    for number in &rest[..run] {
+                        let key = schema::number_key(*number);
+                        let hash = inner
+                            .get_in(&snapshot, Table::Canonical, &key)?
+                            .map(|bytes| schema::decode_hash(schema::CANONICAL, &key, &bytes))
+                            .transpose()?;
+                        hashes.push(ROption::from(hash));
+                    }
+                }
+                rest = &rest[run..];
+            }
+            Ok(hashes)
+        })
+    }
+
+    fn block_number(&self, hash: &H256) -> Result<Option<u64>, PluginError> {
+        self.with(|inner| inner.number_in(&inner.db.snapshot(), hash))
+    }
+
+    fn parts(
+        &self,
+        part: BlockPart,
+        hashes: &[H256],
+    ) -> Result<RVec<ROption<RVec<u8>>>, PluginError> {
+        let table = match part {
+            BlockPart::Header => Table::Headers,
+            BlockPart::Body => Table::Bodies,
+            BlockPart::Receipts => Table::Receipts,
+            BlockPart::StateSync => Table::StateSyncs,
+        };
+        self.with(|inner| {
+            let snapshot = inner.db.snapshot();
+            hashes
+                .iter()
+                .map(|hash| {
+                    let Some(number) = inner.number_in(&snapshot, hash)? else {
+                        return Ok(ROption::RNone);
+                    };
+                    let key = schema::block_key(number, hash);
+                    let value = inner.get_in(&snapshot, table, &key)?;
+                    Ok(value.map(|bytes| RVec::from(bytes.as_ref())).into())
+                })
+                .collect()
+        })
+    }
+
+    fn transaction(&self, tx_hash: &H256) -> Result<Option<TxLocation>, PluginError> {
+        self.with(|inner| {
+            inner
+                .get(Table::Transactions, tx_hash)?
+                .map(|bytes| schema::decode_tx_location(tx_hash, &bytes))
+                .transpose()
+                .map_err(StoreError::from)
+        })
+    }
+
+    fn intervals(&self, set: &str) -> Result<RVec<BlockRange>, PluginError> {
+        if set.len() > MAX_NAME_LEN {
+            return Ok(RVec::new());
+        }
+        self.with(|inner| {
+            let key = schema::name_key(set);
+            match inner.get(Table::Intervals, &key)? {
+                Some(bytes) => Ok(schema::decode_ranges(&key, &bytes)?.into()),
+                None => Ok(RVec::new()),
+            }
+        })
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
+        if key.len() > MAX_NAME_LEN {
+            return Ok(None);
+        }
+        self.with(|inner| {
+            Ok(inner
+                .get(Table::Meta, &schema::name_key(key))?
+                .map(|bytes| RVec::from(bytes.as_ref())))
+        })
+    }
+
+    fn stats(&self) -> Result<StorageStats, PluginError> {
+        self.with(|inner| {
+            let bytes = inner.db.disk_space().map_err(|source| StoreError::Commit {
+                action: "measuring disk space",
+                source,
+            })?;
+            let (mut hits, mut misses) = (0u64, 0u64);
+            for keyspace in &inner.tables {
+                let metrics = keyspace.metrics();
+                hits += metrics.block_load_cached_count() as u64;
+                misses += metrics.block_load_io_count() as u64;
+            }
+            Ok(StorageStats {
+                blocks: inner.canonical_count.load(Ordering::Acquire),
+                bytes,
+                cache_hits: hits,
+                cache_misses: misses,
+            })
+        })
+    }
+
+    fn shutdown(&self) -> Result<(), PluginError> {
+        // Wait for a batch in flight, then for readers, then close.
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(inner) = guard.take() else {
+            return Ok(());
+        };
+        let persisted =
+            inner
+                .db
+                .persist(PersistMode::SyncAll)
+                .map_err(|source| StoreError::Commit {
+                    action: "persisting the journal at shutdown",
+                    source,
+                });
+        drop(inner);
+        persisted.map_err(PluginError::from)
+    }
+}
