@@ -431,7 +431,7 @@ pub struct StorageConfig {
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
-            plugin: "storage-memory".into(),
+            plugin: "storage-embedded".into(),
             data_dir: PathBuf::from("./data"),
             cache_size: ByteSize(512 << 20),
             options: serde_json::Value::Null,

@@ -69,6 +69,7 @@ trait Engine: Sync {
 }
 
 type Put<'a> = dyn FnMut(Table, &[u8], &[u8]) -> Result<()> + 'a;
+type Get<'a> = dyn Fn(Table, &[u8]) -> Result<Option<Vec<u8>>> + 'a;
 
 /// What the plugin writes for a new block, engine-neutral.
 fn block_puts(stored: &StoredBlock, put: &mut Put<'_>) -> Result<()> {
@@ -130,7 +131,7 @@ fn batch_puts(blocks: &[StoredBlock], stored: &mut IntervalSet, put: &mut Put<'_
 }
 
 /// The plugin's lookups for one random block, engine-neutral.
-fn lookup_via(number: u64, get: &dyn Fn(Table, &[u8]) -> Result<Option<Vec<u8>>>) -> Result<usize> {
+fn lookup_via(number: u64, get: &Get<'_>) -> Result<usize> {
     let canonical = get(Table::Canonical, &schema::number_key(number))?;
     let hash: [u8; 32] = canonical
         .ok_or("no canonical hash")?

@@ -175,7 +175,7 @@ impl EmbeddedStore {
             .map_err(|error| match error {
                 fjall::Error::Locked => open_error(
                     &path,
-                    "it is locked by another process (is another hypasis-sync using this directory?)",
+                    "it is locked: is another hypasis-sync (or another store) using this directory?",
                 ),
                 error if crate::error::is_corruption(&error) => StoreError::Commit {
                     action: "recovering the store",
