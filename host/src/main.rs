@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// mimalloc: the sync and serving paths allocate many small buffers (JSON,
+/// RLP), where it is markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -48,70 +48,55 @@ pub fn failure(id: &Value, error: &RpcError) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "error": { "code": error.code, "message": error.message } })
 }
 
-/// Answers a request body (one call or a batch) with `call(method, params)`.
-/// Returns `None` only for a batch made entirely of notifications.
-pub fn answer(
-    body: &[u8],
-    mut call: impl FnMut(&str, &Value) -> Result<Value, RpcError>,
-) -> Option<Value> {
+/// A call's result: a JSON value, or JSON text rendered earlier (served
+/// as is, so a cached block is not re-serialised).
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A value to serialise.
+    Value(Value),
+    /// Pre-rendered JSON text.
+    Raw(std::sync::Arc<str>),
+}
+
+impl From<Value> for Reply {
+    fn from(value: Value) -> Self {
+        Reply::Value(value)
+    }
+}
+
+fn response_text(id: &Value, outcome: Result<Reply, RpcError>) -> String {
+    match outcome {
+        Ok(Reply::Value(value)) => success(id, value).to_string(),
+        Ok(Reply::Raw(text)) => format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{text}}}"#),
+        Err(error) => failure(id, &error).to_string(),
+    }
+}
+
+/// Answers a request body (one call or a batch) with `call(method, params)`,
+/// as response text.
+pub fn answer(body: &[u8], mut call: impl FnMut(&str, &Value) -> Result<Reply, RpcError>) -> String {
     let request: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(error) => {
-            return Some(failure(
-                &Value::Null,
-                &RpcError {
-                    code: -32700,
-                    message: format!("parse error: {error}"),
-                },
-            ));
+            return failure(&Value::Null, &RpcError { code: -32700, message: format!("parse error: {error}") }).to_string();
         }
     };
-    let mut one = |call_value: &Value| -> Value {
+    let mut one = |call_value: &Value| -> String {
         let id = call_value.get("id").cloned().unwrap_or(Value::Null);
         let Some(method) = call_value.get("method").and_then(Value::as_str) else {
-            return failure(
-                &id,
-                &RpcError {
-                    code: -32600,
-                    message: "invalid request".into(),
-                },
-            );
+            return response_text(&id, Err(RpcError { code: -32600, message: "invalid request".into() }));
         };
         if call_value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            return failure(
-                &id,
-                &RpcError {
-                    code: -32600,
-                    message: "invalid request: jsonrpc must be \"2.0\"".into(),
-                },
-            );
+            return response_text(&id, Err(RpcError { code: -32600, message: "invalid request: jsonrpc must be \"2.0\"".into() }));
         }
-        let params = call_value
-            .get("params")
-            .cloned()
-            .unwrap_or(Value::Array(Vec::new()));
-        match call(method, &params) {
-            Ok(result) => success(&id, result),
-            Err(error) => failure(&id, &error),
-        }
+        let params = call_value.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
+        response_text(&id, call(method, &params))
     };
     match &request {
-        Value::Array(calls) if calls.is_empty() => Some(failure(
-            &Value::Null,
-            &RpcError {
-                code: -32600,
-                message: "empty batch".into(),
-            },
-        )),
-        Value::Array(calls) => Some(Value::Array(calls.iter().map(&mut one).collect())),
-        Value::Object(_) => Some(one(&request)),
-        _ => Some(failure(
-            &Value::Null,
-            &RpcError {
-                code: -32600,
-                message: "invalid request".into(),
-            },
-        )),
+        Value::Array(calls) if calls.is_empty() => response_text(&Value::Null, Err(RpcError { code: -32600, message: "empty batch".into() })),
+        Value::Array(calls) => format!("[{}]", calls.iter().map(&mut one).collect::<Vec<_>>().join(",")),
+        Value::Object(_) => one(&request),
+        _ => response_text(&Value::Null, Err(RpcError { code: -32600, message: "invalid request".into() })),
     }
 }
 

@@ -176,15 +176,17 @@ impl Devnet {
         let mut tasks = JoinSet::new();
         let mut endpoints = Vec::new();
         let mut upstream_addrs = Vec::new();
+        let rendered = Arc::new(crate::upstream::RenderCache::default());
         for index in 0..options.upstreams.max(1) {
             let listener = bind(options.host, next_port(options.port, index)).await?;
             upstream_addrs.push(listener.local_addr().map_err(|cause| DevnetError::Bind {
                 addr: SocketAddr::new(options.host, 0),
                 cause,
             })?);
-            let endpoint = UpstreamEndpoint::new(
+            let endpoint = UpstreamEndpoint::with_cache(
                 Arc::clone(&chain),
                 FaultPlan::new(options.chain.seed ^ index as u64),
+                Arc::clone(&rendered),
             );
             tasks.spawn(http::serve(
                 listener,
@@ -546,13 +548,11 @@ fn upstream_handler(endpoint: UpstreamEndpoint) -> http::Handler {
             }
             let body = request.body.clone();
             let answer = tokio::task::spawn_blocking(move || {
-                jsonrpc::answer(&body, |method, params| endpoint.call(method, params))
+                jsonrpc::answer(&body, |method, params| endpoint.call_reply(method, params))
             })
             .await
-            .ok()
-            .flatten()
-            .unwrap_or(Value::Null);
-            Outcome::Respond(HttpResponse::json(200, &answer))
+            .unwrap_or_default();
+            Outcome::Respond(HttpResponse { status: 200, headers: Vec::new(), body: answer.into() })
         }
     })
 }
@@ -626,13 +626,12 @@ fn socket_handler(
                 }
                 let answer = tokio::task::spawn_blocking(move || {
                     jsonrpc::answer(text.as_bytes(), |method, params| {
-                        endpoint.call(method, params)
+                        endpoint.call_reply(method, params)
                     })
                 })
                 .await
-                .ok()
-                .flatten()?;
-                Some(answer.to_string())
+                .ok()?;
+                Some(answer)
             })
         })
     })

@@ -15,7 +15,7 @@ use crate::{
     block::DevBlock,
     chain::Chain,
     faults::{FaultPlan, FaultSettings, tampered},
-    jsonrpc::{RpcError, param, param_u64},
+    jsonrpc::{Reply, RpcError, param, param_u64},
     render,
 };
 
@@ -25,6 +25,31 @@ pub struct UpstreamEndpoint {
     chain: Arc<RwLock<Chain>>,
     faults: FaultPlan,
     served: Arc<parking_lot::Mutex<std::collections::HashMap<u64, u32>>>,
+    rendered: Arc<RenderCache>,
+}
+
+/// Rendered JSON of honest blocks and receipt lists, by block hash and kind
+/// (0 block with hashes, 1 full block, 2 receipts). Bounded: cleared when full.
+#[derive(Default)]
+pub struct RenderCache {
+    entries: parking_lot::Mutex<std::collections::HashMap<(B256, u8), Arc<str>>>,
+}
+
+impl RenderCache {
+    const MAX_ENTRIES: usize = 200_000;
+
+    fn get_or_render(&self, hash: B256, kind: u8, render: impl FnOnce() -> Value) -> Arc<str> {
+        if let Some(text) = self.entries.lock().get(&(hash, kind)) {
+            return Arc::clone(text);
+        }
+        let text: Arc<str> = render().to_string().into();
+        let mut entries = self.entries.lock();
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert((hash, kind), Arc::clone(&text));
+        text
+    }
 }
 
 enum BlockId {
@@ -35,11 +60,12 @@ enum BlockId {
 impl UpstreamEndpoint {
     /// An endpoint over `chain` with `faults`.
     pub fn new(chain: Arc<RwLock<Chain>>, faults: FaultPlan) -> Self {
-        UpstreamEndpoint {
-            chain,
-            faults,
-            served: Arc::default(),
-        }
+        Self::with_cache(chain, faults, Arc::default())
+    }
+
+    /// An endpoint sharing a render cache with others over the same chain.
+    pub fn with_cache(chain: Arc<RwLock<Chain>>, faults: FaultPlan, rendered: Arc<RenderCache>) -> Self {
+        UpstreamEndpoint { chain, faults, served: Arc::default(), rendered }
     }
 
     /// How many times each block was served with full transactions (what a
@@ -102,7 +128,7 @@ impl UpstreamEndpoint {
     }
 
     /// The block this endpoint shows for `id`, with its lies applied.
-    fn find(&self, chain: &Chain, settings: &FaultSettings, id: BlockId) -> Option<DevBlock> {
+    fn find(&self, chain: &Chain, settings: &FaultSettings, id: BlockId) -> Option<Arc<DevBlock>> {
         let head = self.head(chain, settings);
         let block = match id {
             BlockId::Number(number) => chain.by_number(number)?,
@@ -111,15 +137,51 @@ impl UpstreamEndpoint {
         if block.number() > head {
             return None;
         }
+        let mut lies = settings.tamper.iter().filter(|tamper| tamper.block == block.number()).peekable();
+        if lies.peek().is_none() {
+            return Some(Arc::clone(block));
+        }
         let mut shown = (**block).clone();
-        for tamper in settings
-            .tamper
-            .iter()
-            .filter(|tamper| tamper.block == block.number())
-        {
+        for tamper in lies {
             shown = tampered(&shown, tamper);
         }
-        Some(shown)
+        Some(Arc::new(shown))
+    }
+
+    /// Answers one call; block and receipt JSON of honest answers is
+    /// rendered once per block and then served as text.
+    pub fn call_reply(&self, method: &str, params: &Value) -> Result<Reply, RpcError> {
+        let settings = self.faults.settings();
+        let honest = settings.tamper.is_empty() && settings.error_rate == 0.0 && !settings.missing_all_receipts && settings.missing_receipts.is_empty();
+        let kind = match method {
+            "eth_getBlockByNumber" | "eth_getBlockByHash" => {
+                if param(params, 1).and_then(Value::as_bool).unwrap_or(false) { 1 } else { 0 }
+            }
+            "eth_getBlockReceipts" => 2,
+            _ => return self.call(method, params).map(Reply::Value),
+        };
+        if !honest {
+            return self.call(method, params).map(Reply::Value);
+        }
+        let chain = self.chain.read();
+        let id = if method == "eth_getBlockByHash" {
+            let text = param(params, 0).and_then(Value::as_str).ok_or_else(|| RpcError::invalid_params("missing block hash"))?;
+            BlockId::Hash(parse_b256("hash", text).map_err(|error| RpcError::invalid_params(error.to_string()))?)
+        } else {
+            self.block_id(&chain, &settings, param(params, 0))?
+        };
+        let Some(block) = self.find(&chain, &settings, id) else {
+            return Ok(Reply::Value(Value::Null));
+        };
+        drop(chain);
+        if kind == 1 {
+            *self.served.lock().entry(block.number()).or_default() += 1;
+        }
+        Ok(Reply::Raw(self.rendered.get_or_render(block.hash, kind, || match kind {
+            0 => render::block(&block, false),
+            1 => render::block(&block, true),
+            _ => render::receipts(&block),
+        })))
     }
 
     /// Answers one call.

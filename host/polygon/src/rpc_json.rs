@@ -38,17 +38,11 @@ pub fn quantity_u256(value: U256) -> Value {
 
 /// `0x`-prefixed hex data.
 pub fn data(bytes: &[u8]) -> Value {
-    Value::String(format!("0x{}", hex_lower(bytes)))
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[(byte >> 4) as usize] as char);
-        out.push(DIGITS[(byte & 0xf) as usize] as char);
-    }
-    out
+    let mut out = vec![0u8; 2 + bytes.len() * 2];
+    out[..2].copy_from_slice(b"0x");
+    // Cannot fail: the buffer is exactly twice the input.
+    let _ = hex::encode_to_slice(bytes, &mut out[2..]);
+    Value::String(String::from_utf8(out).unwrap_or_default())
 }
 
 fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a str, JsonShapeError> {
@@ -99,13 +93,7 @@ pub fn parse_bytes(name: &'static str, text: &str) -> Result<Vec<u8>, JsonShapeE
 }
 
 fn hex_decode(digits: &str) -> Option<Vec<u8>> {
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|at| u8::from_str_radix(digits.get(at..at + 2)?, 16).ok())
-        .collect()
+    hex::decode(digits).ok()
 }
 
 fn parse_fixed<const N: usize>(name: &'static str, text: &str) -> Result<[u8; N], JsonShapeError> {

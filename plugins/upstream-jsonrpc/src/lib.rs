@@ -54,3 +54,10 @@ hypasis_plugin_sdk::export_plugin! {
     description: "Blocks from Polygon JSON-RPC endpoints (HTTP or WebSocket): batching, failover, scores, 429 parking, newHeads.",
     instantiate: new_instance,
 }
+
+/// The plugin's own allocator (its JSON parsing allocates heavily); memory
+/// crossing the ABI is freed by the side that allocated it (abi_stable's
+/// types carry their own deallocators), so host and plugin may differ.
+#[cfg(not(feature = "in-process"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
