@@ -17,6 +17,7 @@ mod anchor;
 mod backward;
 mod book;
 mod forward;
+mod observe;
 mod pipeline;
 mod progress;
 mod report;
