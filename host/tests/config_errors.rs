@@ -27,7 +27,10 @@ fn example_config_loads_with_defaults_and_variables() {
     assert_eq!(config.chain, ChainName::Devnet);
     assert_eq!(config.p2p.max_peers, 50);
     assert_eq!(config.storage.plugin, "storage-embedded");
-    assert_eq!(config.upstream.endpoints, vec!["http://127.0.0.1:8547", "http://127.0.0.1:8548"]);
+    assert_eq!(
+        config.upstream.endpoints,
+        vec!["http://127.0.0.1:8547", "http://127.0.0.1:8548"]
+    );
 
     let config = config::load(
         &shipped("config.example.yaml"),

@@ -17,7 +17,10 @@ use hypasis_sync::{config::Config, plugins::PluginLoader};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_config_syncs_from_a_separate_devnet() {
     let devnet = Devnet::start(DevnetOptions {
-        chain: ChainConfig { txs_per_block: 2, ..ChainConfig::default() },
+        chain: ChainConfig {
+            txs_per_block: 2,
+            ..ChainConfig::default()
+        },
         block_time: Duration::from_secs(3600),
         prefill: 3_000,
         upstreams: 2,
@@ -53,14 +56,24 @@ async fn the_example_config_syncs_from_a_separate_devnet() {
         }
     });
     let mut log = Vec::new();
-    while !log.iter().any(|line: &String| line.contains("backward sync reached its floor")) {
+    while !log
+        .iter()
+        .any(|line: &String| line.contains("backward sync reached its floor"))
+    {
         match received.recv_timeout(Duration::from_secs(300)) {
             Ok(line) => log.push(line),
             Err(_) => panic!("sync did not finish; log:\n{}", log.join("\n")),
         }
     }
-    assert!(log.iter().any(|line| line.contains("sync anchored")), "{}", log.join("\n"));
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(
+        log.iter().any(|line| line.contains("sync anchored")),
+        "{}",
+        log.join("\n")
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     assert_eq!(child.wait().unwrap().code(), Some(0));
 
@@ -71,10 +84,17 @@ async fn the_example_config_syncs_from_a_separate_devnet() {
     config.storage.data_dir = data.path().join("data");
     let storage = PluginLoader::from_config(&config).storage(&config).unwrap();
     let verified = storage.intervals("verified").unwrap();
-    assert_eq!(verified.first().map(|range| range.start), Some(0), "{verified:?}");
+    assert_eq!(
+        verified.first().map(|range| range.start),
+        Some(0),
+        "{verified:?}"
+    );
     assert!(verified[0].end >= 2_000, "{verified:?}");
     let genesis = storage.canonical_hashes(&[0]).unwrap()[0];
-    assert_eq!(genesis.map(alloy_primitives::B256::from), Some(devnet.chain().read().by_number(0).unwrap().hash));
+    assert_eq!(
+        genesis.map(alloy_primitives::B256::from),
+        Some(devnet.chain().read().by_number(0).unwrap().hash)
+    );
     storage.shutdown().await.unwrap();
     devnet.stop().await;
 }

@@ -403,7 +403,14 @@ async fn upstreams_down_then_back_and_a_reorg_at_the_tip() {
     // The metrics say what happened.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let metrics = host.metrics.render();
-    for name in ["hypasis_forward_sync_blocks_total", "hypasis_backward_sync_blocks_total", "hypasis_upstream_requests_total{endpoint=", "hypasis_upstream_errors_total{endpoint=", "hypasis_verified_blocks ", "hypasis_errors_total{kind=\"forward\"}"] {
+    for name in [
+        "hypasis_forward_sync_blocks_total",
+        "hypasis_backward_sync_blocks_total",
+        "hypasis_upstream_requests_total{endpoint=",
+        "hypasis_upstream_errors_total{endpoint=",
+        "hypasis_verified_blocks ",
+        "hypasis_errors_total{kind=\"forward\"}",
+    ] {
         assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
     }
     let chain = devnet.chain();

@@ -74,29 +74,69 @@ fn response_text(id: &Value, outcome: Result<Reply, RpcError>) -> String {
 
 /// Answers a request body (one call or a batch) with `call(method, params)`,
 /// as response text.
-pub fn answer(body: &[u8], mut call: impl FnMut(&str, &Value) -> Result<Reply, RpcError>) -> String {
+pub fn answer(
+    body: &[u8],
+    mut call: impl FnMut(&str, &Value) -> Result<Reply, RpcError>,
+) -> String {
     let request: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(error) => {
-            return failure(&Value::Null, &RpcError { code: -32700, message: format!("parse error: {error}") }).to_string();
+            return failure(
+                &Value::Null,
+                &RpcError {
+                    code: -32700,
+                    message: format!("parse error: {error}"),
+                },
+            )
+            .to_string();
         }
     };
     let mut one = |call_value: &Value| -> String {
         let id = call_value.get("id").cloned().unwrap_or(Value::Null);
         let Some(method) = call_value.get("method").and_then(Value::as_str) else {
-            return response_text(&id, Err(RpcError { code: -32600, message: "invalid request".into() }));
+            return response_text(
+                &id,
+                Err(RpcError {
+                    code: -32600,
+                    message: "invalid request".into(),
+                }),
+            );
         };
         if call_value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            return response_text(&id, Err(RpcError { code: -32600, message: "invalid request: jsonrpc must be \"2.0\"".into() }));
+            return response_text(
+                &id,
+                Err(RpcError {
+                    code: -32600,
+                    message: "invalid request: jsonrpc must be \"2.0\"".into(),
+                }),
+            );
         }
-        let params = call_value.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
+        let params = call_value
+            .get("params")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
         response_text(&id, call(method, &params))
     };
     match &request {
-        Value::Array(calls) if calls.is_empty() => response_text(&Value::Null, Err(RpcError { code: -32600, message: "empty batch".into() })),
-        Value::Array(calls) => format!("[{}]", calls.iter().map(&mut one).collect::<Vec<_>>().join(",")),
+        Value::Array(calls) if calls.is_empty() => response_text(
+            &Value::Null,
+            Err(RpcError {
+                code: -32600,
+                message: "empty batch".into(),
+            }),
+        ),
+        Value::Array(calls) => format!(
+            "[{}]",
+            calls.iter().map(&mut one).collect::<Vec<_>>().join(",")
+        ),
         Value::Object(_) => one(&request),
-        _ => response_text(&Value::Null, Err(RpcError { code: -32600, message: "invalid request".into() })),
+        _ => response_text(
+            &Value::Null,
+            Err(RpcError {
+                code: -32600,
+                message: "invalid request".into(),
+            }),
+        ),
     }
 }
 

@@ -552,7 +552,11 @@ fn upstream_handler(endpoint: UpstreamEndpoint) -> http::Handler {
             })
             .await
             .unwrap_or_default();
-            Outcome::Respond(HttpResponse { status: 200, headers: Vec::new(), body: answer.into() })
+            Outcome::Respond(HttpResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: answer.into(),
+            })
         }
     })
 }

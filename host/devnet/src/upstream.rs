@@ -64,8 +64,17 @@ impl UpstreamEndpoint {
     }
 
     /// An endpoint sharing a render cache with others over the same chain.
-    pub fn with_cache(chain: Arc<RwLock<Chain>>, faults: FaultPlan, rendered: Arc<RenderCache>) -> Self {
-        UpstreamEndpoint { chain, faults, served: Arc::default(), rendered }
+    pub fn with_cache(
+        chain: Arc<RwLock<Chain>>,
+        faults: FaultPlan,
+        rendered: Arc<RenderCache>,
+    ) -> Self {
+        UpstreamEndpoint {
+            chain,
+            faults,
+            served: Arc::default(),
+            rendered,
+        }
     }
 
     /// How many times each block was served with full transactions (what a
@@ -137,7 +146,11 @@ impl UpstreamEndpoint {
         if block.number() > head {
             return None;
         }
-        let mut lies = settings.tamper.iter().filter(|tamper| tamper.block == block.number()).peekable();
+        let mut lies = settings
+            .tamper
+            .iter()
+            .filter(|tamper| tamper.block == block.number())
+            .peekable();
         if lies.peek().is_none() {
             return Some(Arc::clone(block));
         }
@@ -152,10 +165,17 @@ impl UpstreamEndpoint {
     /// rendered once per block and then served as text.
     pub fn call_reply(&self, method: &str, params: &Value) -> Result<Reply, RpcError> {
         let settings = self.faults.settings();
-        let honest = settings.tamper.is_empty() && settings.error_rate == 0.0 && !settings.missing_all_receipts && settings.missing_receipts.is_empty();
+        let honest = settings.tamper.is_empty()
+            && settings.error_rate == 0.0
+            && !settings.missing_all_receipts
+            && settings.missing_receipts.is_empty();
         let kind = match method {
             "eth_getBlockByNumber" | "eth_getBlockByHash" => {
-                if param(params, 1).and_then(Value::as_bool).unwrap_or(false) { 1 } else { 0 }
+                if param(params, 1).and_then(Value::as_bool).unwrap_or(false) {
+                    1
+                } else {
+                    0
+                }
             }
             "eth_getBlockReceipts" => 2,
             _ => return self.call(method, params).map(Reply::Value),
@@ -165,8 +185,13 @@ impl UpstreamEndpoint {
         }
         let chain = self.chain.read();
         let id = if method == "eth_getBlockByHash" {
-            let text = param(params, 0).and_then(Value::as_str).ok_or_else(|| RpcError::invalid_params("missing block hash"))?;
-            BlockId::Hash(parse_b256("hash", text).map_err(|error| RpcError::invalid_params(error.to_string()))?)
+            let text = param(params, 0)
+                .and_then(Value::as_str)
+                .ok_or_else(|| RpcError::invalid_params("missing block hash"))?;
+            BlockId::Hash(
+                parse_b256("hash", text)
+                    .map_err(|error| RpcError::invalid_params(error.to_string()))?,
+            )
         } else {
             self.block_id(&chain, &settings, param(params, 0))?
         };
@@ -177,11 +202,15 @@ impl UpstreamEndpoint {
         if kind == 1 {
             *self.served.lock().entry(block.number()).or_default() += 1;
         }
-        Ok(Reply::Raw(self.rendered.get_or_render(block.hash, kind, || match kind {
-            0 => render::block(&block, false),
-            1 => render::block(&block, true),
-            _ => render::receipts(&block),
-        })))
+        Ok(Reply::Raw(self.rendered.get_or_render(
+            block.hash,
+            kind,
+            || match kind {
+                0 => render::block(&block, false),
+                1 => render::block(&block, true),
+                _ => render::receipts(&block),
+            },
+        )))
     }
 
     /// Answers one call.

@@ -21,14 +21,29 @@ pub async fn run(services: SyncServices, every: Duration, shutdown: Cancellation
             let name = endpoint.name.to_string();
             let labels = [KeyValue::new("endpoint", name.clone())];
             let (requests, errors) = seen.get(&name).copied().unwrap_or((0, 0));
-            services.metrics.upstream_requests.add(endpoint.requests.saturating_sub(requests), &labels);
-            services.metrics.upstream_errors.add(endpoint.errors.saturating_sub(errors), &labels);
+            services
+                .metrics
+                .upstream_requests
+                .add(endpoint.requests.saturating_sub(requests), &labels);
+            services
+                .metrics
+                .upstream_errors
+                .add(endpoint.errors.saturating_sub(errors), &labels);
             if endpoint.requests > requests {
-                services.metrics.upstream_latency.record(endpoint.latency_ms, &labels);
+                services
+                    .metrics
+                    .upstream_latency
+                    .record(endpoint.latency_ms, &labels);
             }
-            seen.insert(name, (endpoint.requests.max(requests), endpoint.errors.max(errors)));
+            seen.insert(
+                name,
+                (endpoint.requests.max(requests), endpoint.errors.max(errors)),
+            );
         }
-        for (set, gauge) in [(VERIFIED, &services.metrics.verified_blocks), (UNCONFIRMED, &services.metrics.unconfirmed_blocks)] {
+        for (set, gauge) in [
+            (VERIFIED, &services.metrics.verified_blocks),
+            (UNCONFIRMED, &services.metrics.unconfirmed_blocks),
+        ] {
             if let Ok(ranges) = services.storage.intervals(set) {
                 gauge.record(ranges.iter().map(|range| range.len()).sum(), &[]);
             }

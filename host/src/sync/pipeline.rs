@@ -368,7 +368,11 @@ pub fn start(
         ..SyncStatus::default()
     }));
     let mut tasks = JoinSet::new();
-    tasks.spawn(super::observe::run(services.clone(), Duration::from_secs(2), shutdown.clone()));
+    tasks.spawn(super::observe::run(
+        services.clone(),
+        Duration::from_secs(2),
+        shutdown.clone(),
+    ));
     let task_status = Arc::clone(&status);
     tasks.spawn(async move {
         let progress =
