@@ -32,12 +32,18 @@ pub enum RunError {
     /// The L1 checkpoint source refused to start.
     #[error(transparent)]
     L1(#[from] crate::checkpoints::L1Error),
+    /// The devp2p server could not start.
+    #[error(transparent)]
+    P2p(#[from] crate::p2p::P2pStartError),
     /// The metrics could not be set up.
     #[error("metrics: {0}")]
     Metrics(String),
     /// A configured value cannot be used.
     #[error("{0}")]
     Config(String),
+    /// The store could not be read at start.
+    #[error("reading the store: {0}")]
+    Storage(PluginCallError),
     /// A plugin failed while stopping.
     #[error("while stopping: {0}")]
     Stop(PluginCallError),
@@ -143,6 +149,8 @@ pub struct Host {
     pub sync_status: Option<Arc<parking_lot::RwLock<crate::sync::SyncStatus>>>,
     /// The metrics.
     pub metrics: crate::metrics::Metrics,
+    /// The devp2p server, when `p2p.enabled` and there is a chain to serve.
+    pub p2p: Option<crate::p2p::P2pServer>,
     sync: Option<crate::sync::SyncHandle>,
     background: tokio::task::JoinSet<()>,
     shutdown: CancellationToken,
@@ -225,10 +233,26 @@ impl Host {
                 None
             }
         };
+        let sync_status = sync.as_ref().map(|sync| Arc::clone(&sync.status));
+        let p2p = if config.p2p.enabled {
+            start_p2p(
+                &config,
+                &plugins,
+                key,
+                spec.as_ref(),
+                sync_status.as_ref(),
+                metrics.clone(),
+                shutdown.clone(),
+            )
+            .await?
+        } else {
+            None
+        };
         Ok(Host {
-            sync_status: sync.as_ref().map(|sync| Arc::clone(&sync.status)),
+            sync_status,
             plugins,
             metrics,
+            p2p,
             sync,
             background,
             shutdown,
@@ -241,6 +265,9 @@ impl Host {
         self.shutdown.cancel();
         if let Some(sync) = self.sync.take() {
             sync.join().await;
+        }
+        if let Some(p2p) = self.p2p.take() {
+            p2p.stopped().await;
         }
         while self.background.join_next().await.is_some() {}
         self.plugins
@@ -257,6 +284,64 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
     let host = Host::start(config, shutdown.clone()).await?;
     shutdown.cancelled().await;
     host.stop().await
+}
+
+/// Starts the devp2p server on what the store holds: the syncing chain, or
+/// a chain `import` put there (`serve`). Without either there is nothing to
+/// serve, which is logged, not an error.
+async fn start_p2p(
+    config: &Config,
+    plugins: &PluginSet,
+    key: NodeKey,
+    spec: Option<&Arc<hypasis_polygon::ChainSpec>>,
+    sync_status: Option<&Arc<parking_lot::RwLock<crate::sync::SyncStatus>>>,
+    metrics: crate::metrics::Metrics,
+    shutdown: CancellationToken,
+) -> Result<Option<crate::p2p::P2pServer>, RunError> {
+    use crate::p2p::{ChainView, P2pServer, P2pServices};
+    let chain = match (spec, sync_status) {
+        (Some(spec), Some(status)) => ChainView::Sync {
+            spec: Arc::clone(spec),
+            status: Arc::clone(status),
+            heimdall: config
+                .heimdall
+                .url
+                .as_deref()
+                .filter(|url| !url.is_empty())
+                .map(|url| {
+                    crate::checkpoints::HeimdallSource::new(
+                        url,
+                        config.connection_pool.request_timeout,
+                    )
+                }),
+        },
+        _ => match crate::served_chain::ServedChain::load(&plugins.storage)
+            .map_err(RunError::Storage)?
+        {
+            Some(served) => ChainView::Served(Box::new(served)),
+            None => {
+                tracing::warn!(
+                    "devp2p not started: not syncing and the store holds no imported chain"
+                );
+                return Ok(None);
+            }
+        },
+    };
+    let store: Arc<dyn crate::block_store::BlockStore> = plugins.storage.clone();
+    let services = P2pServices {
+        key,
+        store,
+        rate_limit: plugins.rate_limit.clone(),
+        chain,
+        metrics,
+    };
+    let server = P2pServer::start(config, services, shutdown).await?;
+    tracing::info!(
+        enode = server.enode(),
+        listen = %server.local_addr(),
+        "devp2p serving"
+    );
+    Ok(Some(server))
 }
 
 /// Starts bidirectional sync with the loaded plugins.

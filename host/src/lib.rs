@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod block_store;
 pub mod chain;
 pub mod checkpoints;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod devnet_host;
 pub mod logging;
 pub mod metrics;
 pub mod nodekey;
+pub mod p2p;
 pub mod plugins;
 pub mod served_chain;
 pub mod shutdown;

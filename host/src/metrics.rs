@@ -38,6 +38,16 @@ pub struct Metrics {
     pub rejected_batches: Counter<u64>,
     /// Errors, by kind.
     pub errors: Counter<u64>,
+    /// devp2p peers connected (eth handshake done), by client (`bor/v2.2.11`).
+    pub connected_peers: Gauge<u64>,
+    /// eth requests served, by kind (`headers`, `bodies`, `receipts`, `pooled_transactions`).
+    pub p2p_requests: Counter<u64>,
+    /// eth message payload bytes (uncompressed), by direction (`in`, `out`).
+    pub p2p_bytes: Counter<u64>,
+    /// devp2p disconnects, by reason and by whom (`local`, `remote`).
+    pub p2p_disconnects: Counter<u64>,
+    /// eth requests delayed by the per-peer rate limit.
+    pub p2p_throttled: Counter<u64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -98,6 +108,26 @@ impl Metrics {
             errors: meter
                 .u64_counter("hypasis_errors")
                 .with_description("Errors by kind")
+                .build(),
+            connected_peers: meter
+                .u64_gauge("hypasis_connected_peers_total")
+                .with_description("devp2p peers connected, by client")
+                .build(),
+            p2p_requests: meter
+                .u64_counter("hypasis_p2p_requests")
+                .with_description("eth requests served, by kind")
+                .build(),
+            p2p_bytes: meter
+                .u64_counter("hypasis_p2p_bytes")
+                .with_description("eth payload bytes, by direction")
+                .build(),
+            p2p_disconnects: meter
+                .u64_counter("hypasis_p2p_disconnects")
+                .with_description("devp2p disconnects, by reason and side")
+                .build(),
+            p2p_throttled: meter
+                .u64_counter("hypasis_p2p_throttled_requests")
+                .with_description("eth requests delayed by the per-peer rate limit")
                 .build(),
             registry,
             _provider: Arc::new(provider),

@@ -68,6 +68,9 @@ pub struct DevnetArgs {
     /// Where the host serves Prometheus metrics.
     #[arg(long, default_value = "127.0.0.1:9090")]
     metrics: std::net::SocketAddr,
+    /// Where the host serves devp2p (TCP, and discovery on the same UDP port).
+    #[arg(long, default_value = "127.0.0.1:30303")]
+    p2p_listen: std::net::SocketAddr,
 }
 
 /// The host configuration for syncing from `devnet`.
@@ -81,6 +84,8 @@ fn host_config(args: &DevnetArgs, devnet: &Devnet) -> Config {
         .clamp(Duration::from_millis(50), Duration::from_secs(2));
     config.metrics.enabled = true;
     config.metrics.listen = args.metrics;
+    config.p2p.enabled = true;
+    config.p2p.listen_addr = args.p2p_listen;
     config
 }
 
@@ -163,6 +168,11 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
         println!(
             "  metrics               http://{}/metrics",
             config.metrics.listen
+        );
+        println!(
+            "  devp2p                {} (enode in {}/enode.txt)",
+            config.p2p.listen_addr,
+            config.storage.data_dir.display()
         );
         println!(
             "  validation            forward {}, backward {}",

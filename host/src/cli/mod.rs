@@ -9,6 +9,7 @@ mod import_cmd;
 mod nodekey_cmd;
 mod plugins_cmd;
 mod run_cmd;
+mod serve_cmd;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,8 @@ enum Command {
     Checkpoint(checkpoint_cmd::CheckpointCommand),
     /// Import a go-ethereum-format chain (genesis.json + chain.rlp) into a data directory.
     Import(import_cmd::ImportArgs),
+    /// Serve a data directory (filled by `import`) over devp2p and the APIs, without syncing.
+    Serve(serve_cmd::ServeArgs),
     /// Benchmarks that need a running devnet and host.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
@@ -71,6 +74,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint(command) => checkpoint_cmd::execute(command),
         Command::Bench(command) => bench_cmd::execute(command),
         Command::Import(args) => import_cmd::execute(args),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Version => {
             println!("hypasis-sync {}", hypasis_sync::VERSION);
             println!("plugin ABI {}", hypasis_plugin_api::ABI_VERSION);

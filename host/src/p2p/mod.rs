@@ -1,0 +1,32 @@
+//! devp2p: serving the store to Bor nodes.
+//!
+//! ```text
+//!            ┌─ identity: node key, external IP, enode.txt
+//! P2pServer ─┼─ discovery (discv4 + discv5, same port as TCP, our fork id in the ENR)
+//!            └─ per connection: RLPx + Hello ─> PeerTable ─> peer session
+//!                                                   │  Status (handshake), then requests
+//!                                   limits ─────────┤  (RequestLimiter: plugin or bucket)
+//!                                   serve ──────────┤  headers, bodies, receipts from the store
+//!                                   chain_view ─────┘  head, TD, fork id; announcements
+//! ```
+//!
+//! One concept per file: [`protocol`] (the server's constants), [`identity`],
+//! [`chain_view`] and [`total_difficulty`] (what we announce), [`crate::block_store`]
+//! (the reads serving makes), [`serve`] (answers within Bor's limits),
+//! [`handshake`] (Status), [`limits`] (per-peer rate), [`peers`]
+//! (admission), [`peer`] (one session), [`server`] (listener, discovery,
+//! tasks). The wire itself is `hypasis-rlpx` and `hypasis-eth-wire`.
+
+pub mod chain_view;
+pub mod handshake;
+pub mod identity;
+pub mod limits;
+pub mod peer;
+pub mod peers;
+pub mod protocol;
+pub mod serve;
+pub mod server;
+pub mod total_difficulty;
+
+pub use chain_view::{ChainView, ChainWatch, ServedHead};
+pub use server::{P2pServer, P2pServices, P2pStartError};
