@@ -19,6 +19,9 @@ pub enum BenchCommand {
     /// backward, and print blocks/s with the time spent fetching,
     /// validating and writing.
     Sync(SyncBenchArgs),
+    /// Pull a chain's headers and bodies over eth/68 from nodes side by side
+    /// (1 and 64 peers), and optionally hold idle peers to measure memory.
+    P2p(super::bench_p2p::P2pBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -112,7 +115,13 @@ async fn run_direction(
 }
 
 pub fn execute(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Sync(args) = command;
+    match command {
+        BenchCommand::Sync(args) => sync(args),
+        BenchCommand::P2p(args) => super::bench_p2p::run(args),
+    }
+}
+
+fn sync(args: SyncBenchArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -1,6 +1,7 @@
 //! Command-line arguments and dispatch. Each subcommand lives in its own module.
 
 mod bench_cmd;
+mod bench_p2p;
 mod checkpoint_cmd;
 mod config_cmd;
 mod devnet_cmd;

@@ -18,6 +18,7 @@
 //! tasks). The wire itself is `hypasis-rlpx` and `hypasis-eth-wire`.
 
 pub mod chain_view;
+pub mod client;
 pub mod handshake;
 pub mod identity;
 pub mod limits;

@@ -1,0 +1,180 @@
+//! devp2p serving of a syncing host, as Bor sees it, over real sockets: a
+//! devnet produces blocks, the host syncs them (real plugins) and serves
+//! them; an eth/68 client (`p2p::client`) connects the way Bor does —
+//! Status, the peer check on the newest checkpoint's header, NewBlockHashes
+//! as the head advances — and a peer that breaks the protocol is dropped
+//! while the others keep being served.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use alloy_primitives::keccak256;
+use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
+use hypasis_eth_wire::{EthMessage, MessageId};
+use hypasis_rlpx::{DisconnectReason, P2pError};
+use hypasis_sync::{
+    app::Host,
+    nodekey::NodeKey,
+    p2p::client::{ClientError, EthClient},
+};
+use tokio_util::sync::CancellationToken;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+async fn start() -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
+    let devnet = Devnet::start(DevnetOptions {
+        chain: ChainConfig {
+            txs_per_block: 2,
+            ..ChainConfig::default()
+        },
+        checkpoints: CheckpointConfig {
+            interval: 64,
+            max_length: 256,
+            ..CheckpointConfig::default()
+        },
+        block_time: Duration::from_millis(300),
+        prefill: 600,
+        upstreams: 1,
+        port: 0,
+        ..DevnetOptions::default()
+    })
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = hypasis_sync::devnet_host::config_for(&devnet, data.path());
+    config.plugins.dir = Some(common::built_in_plugin_dir());
+    config.p2p.enabled = true;
+    config.p2p.discovery = false;
+    config.p2p.listen_addr = "127.0.0.1:0".parse().unwrap();
+    config.cloud.external_ip =
+        hypasis_sync::config::ExternalIp::Fixed(std::net::Ipv4Addr::LOCALHOST.into());
+    let token = CancellationToken::new();
+    let host = Host::start(config, token.clone()).await.unwrap();
+    (devnet, host, data, token)
+}
+
+async fn wait_for_sync(host: &Host, devnet: &Devnet) {
+    let status = host.sync_status.clone().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let synced = {
+            let status = status.read();
+            status.backward_done
+                && status
+                    .forward
+                    .is_some_and(|forward| forward + 2 >= devnet.head())
+        };
+        if synced {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the host did not sync");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn client(host: &Host) -> EthClient {
+    let enode = host.p2p.as_ref().expect("devp2p runs").enode().to_string();
+    EthClient::connect(&enode, NodeKey::random().secret(), TIMEOUT)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bor_sees_status_peer_check_announcements_and_breaches_are_contained() {
+    let (devnet, host, _data, token) = start().await;
+    wait_for_sync(&host, &devnet).await;
+
+    // Status: our chain's network id and genesis, and a head we store.
+    let mut bor = client(&host).await;
+    let genesis = devnet.chain().read().by_number(0).unwrap().hash;
+    let status = *bor.peer_status();
+    assert_eq!(status.network_id, devnet.spec().network_id);
+    assert_eq!(status.genesis, genesis);
+    let head_number = devnet
+        .chain()
+        .read()
+        .by_hash(&status.head)
+        .expect("the announced head is a devnet block")
+        .number();
+    assert!(head_number > 0);
+    assert!(!status.total_difficulty.is_zero());
+
+    // Bor's peer check: the header at the newest checkpoint's end.
+    let checkpoint_end = devnet
+        .checkpoints()
+        .read()
+        .last()
+        .expect("a checkpoint was posted")
+        .end;
+    let headers = bor.headers_from(checkpoint_end, 1).await.unwrap();
+    assert_eq!(headers.0.len(), 1);
+    let expected = devnet
+        .chain()
+        .read()
+        .by_number(checkpoint_end)
+        .unwrap()
+        .hash;
+    assert_eq!(keccak256(headers.0[0].as_bytes()), expected);
+
+    // A walk of 192 headers (Bor's downloader) and their bodies, as stored.
+    let headers = bor.headers_from(1, 192).await.unwrap();
+    assert_eq!(headers.0.len(), 192);
+    let hashes: Vec<_> = headers.0.iter().map(|h| keccak256(h.as_bytes())).collect();
+    let bodies = bor.bodies(hashes[..128].to_vec()).await.unwrap();
+    assert_eq!(bodies.0.len(), 128);
+    {
+        let chain = devnet.chain();
+        let chain = chain.read();
+        for (index, body) in bodies.0.iter().enumerate() {
+            let block = chain.by_number(index as u64 + 1).unwrap();
+            assert_eq!(
+                body.as_bytes(),
+                block.body_rlp.as_ref(),
+                "body {}",
+                index + 1
+            );
+        }
+    }
+
+    // New heads are announced with NewBlockHashes.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let announced = loop {
+        assert!(Instant::now() < deadline, "no NewBlockHashes");
+        if let EthMessage::NewBlockHashes(hashes) = bor.next().await.unwrap() {
+            break hashes;
+        }
+    };
+    let newest = announced.0.last().expect("an announcement names a block");
+    assert!(newest.number > head_number);
+    assert_eq!(
+        devnet.chain().read().by_number(newest.number).unwrap().hash,
+        newest.hash
+    );
+
+    // A peer sending a malformed request is disconnected for breaking the
+    // protocol; the other peer is still served.
+    let mut breaker = client(&host).await;
+    breaker
+        .send_raw(
+            u64::from(MessageId::GetBlockHeaders.id()),
+            &[0xc3, 0x01, 0x02],
+        )
+        .await
+        .unwrap();
+    let reason = loop {
+        match breaker.next().await {
+            Ok(_) => continue,
+            Err(ClientError::Session(P2pError::Disconnected(reason))) => break reason,
+            Err(other) => panic!("expected a disconnect, got {other}"),
+        }
+    };
+    assert_eq!(reason, DisconnectReason::ProtocolError);
+    let headers = bor.headers_from(checkpoint_end, 1).await.unwrap();
+    assert_eq!(keccak256(headers.0[0].as_bytes()), expected);
+
+    bor.disconnect().await;
+    token.cancel();
+    host.stop().await.unwrap();
+    devnet.stop().await;
+}
