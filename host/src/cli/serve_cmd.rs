@@ -5,14 +5,8 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use anyhow::Context;
 use clap::Args;
-use hypasis_sync::{
-    app,
-    config::{self, Config, ConfigEnv},
-    logging, shutdown,
-};
-use tokio_util::sync::CancellationToken;
+use hypasis_sync::config::{self, Config, ConfigEnv};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -57,19 +51,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.metrics_listen {
         config.metrics.listen = listen;
     }
-    logging::init(&config.log, env.get("HYPASIS_LOG").as_deref())
-        .map_err(anyhow::Error::msg)
-        .context("starting logs")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("hypasis")
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let token = CancellationToken::new();
-        shutdown::cancel_on_signal(token.clone());
-        tracing::info!(version = hypasis_sync::VERSION, datadir = %args.datadir.display(), "serving");
-        app::run(config, token).await
-    })?;
-    Ok(())
+    let source = format!("serve {}", args.datadir.display());
+    super::run_cmd::run_host(config, &env, &source)
 }

@@ -349,16 +349,10 @@ mod tests {
         payload.extend([0xb9, 0x01, 0x00]);
         payload.extend([0u8; 256]);
         payload.push(0xc0);
-        let mut out = Vec::new();
-        alloy_rlp::Header {
-            list: true,
-            payload_length: payload.len(),
-        }
-        .encode(&mut out);
-        out.extend(payload);
-        out
+        list(&[payload])
     }
 
+    /// An RLP list of already-encoded items.
     fn list(items: &[Vec<u8>]) -> Vec<u8> {
         let payload: Vec<u8> = items.concat();
         let mut out = Vec::new();
