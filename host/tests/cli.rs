@@ -231,6 +231,9 @@ fn http_post(url: &str, body: &str) -> String {
 
 #[test]
 fn devnet_prints_its_urls_and_serves_them() {
+    // Its own data dir and free ports: nothing shared with other tests or runs.
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("devnet.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_hypasis-sync"))
         .args([
             "devnet",
@@ -242,10 +245,16 @@ fn devnet_prints_its_urls_and_serves_them() {
             "1h",
             "--upstreams",
             "1",
+            "--metrics",
+            "127.0.0.1:0",
+            "--p2p-listen",
+            "127.0.0.1:0",
+            "--datadir",
         ])
+        .arg(data.path())
         .env_remove("HYPASIS_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let (lines, received) = mpsc::channel();
@@ -302,5 +311,11 @@ fn devnet_prints_its_urls_and_serves_them() {
         .status()
         .unwrap();
     assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let code = child.wait().unwrap().code();
+    assert_eq!(
+        code,
+        Some(0),
+        "the devnet exited with {code:?}; its log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
 }

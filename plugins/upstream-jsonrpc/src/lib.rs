@@ -55,9 +55,6 @@ hypasis_plugin_sdk::export_plugin! {
     instantiate: new_instance,
 }
 
-/// The plugin's own allocator (its JSON parsing allocates heavily); memory
-/// crossing the ABI is freed by the side that allocated it (abi_stable's
-/// types carry their own deallocators), so host and plugin may differ.
-#[cfg(not(feature = "in-process"))]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// No global allocator of its own: mimalloc inside a dlopen'ed plugin
+// crashed on the first allocation of a thread that the host had started
+// (SIGSEGV in `mi_thread_init`), so plugins use the system allocator.
