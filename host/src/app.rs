@@ -35,6 +35,12 @@ pub enum RunError {
     /// The devp2p server could not start.
     #[error(transparent)]
     P2p(#[from] crate::p2p::P2pStartError),
+    /// The served head could not be read.
+    #[error(transparent)]
+    Head(#[from] crate::head::ChainViewError),
+    /// An API server could not start.
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiStartError),
     /// The metrics could not be set up.
     #[error("metrics: {0}")]
     Metrics(String),
@@ -151,6 +157,12 @@ pub struct Host {
     pub metrics: crate::metrics::Metrics,
     /// The devp2p server, when `p2p.enabled` and there is a chain to serve.
     pub p2p: Option<crate::p2p::P2pServer>,
+    /// The served head, when there is a chain to serve.
+    pub head: Option<crate::head::ChainWatch>,
+    /// The JSON-RPC and REST servers, when enabled.
+    pub api: Option<crate::api::ApiServers>,
+    /// What the APIs read (also for tests that call them in-process).
+    pub api_context: Arc<crate::api::ApiContext>,
     sync: Option<crate::sync::SyncHandle>,
     background: tokio::task::JoinSet<()>,
     shutdown: CancellationToken,
@@ -234,17 +246,60 @@ impl Host {
             }
         };
         let sync_status = sync.as_ref().map(|sync| Arc::clone(&sync.status));
-        let p2p = if config.p2p.enabled {
-            start_p2p(
-                &config,
-                &plugins,
-                key,
-                spec.as_ref(),
-                sync_status.as_ref(),
-                metrics.clone(),
-                shutdown.clone(),
+        let head = start_head(
+            &config,
+            &plugins,
+            spec.as_ref(),
+            sync_status.as_ref(),
+            shutdown.clone(),
+        )?;
+        let p2p = match (&head, config.p2p.enabled) {
+            (Some(head), true) => Some(
+                start_p2p(
+                    &config,
+                    &plugins,
+                    key,
+                    head.clone(),
+                    metrics.clone(),
+                    shutdown.clone(),
+                )
+                .await?,
+            ),
+            (None, true) => {
+                tracing::warn!(
+                    "devp2p not started: not syncing and the store holds no imported chain"
+                );
+                None
+            }
+            (_, false) => None,
+        };
+        let api_context = Arc::new(api_context(
+            &config,
+            &plugins,
+            spec.clone()
+                .or_else(|| head.as_ref().map(|head| Arc::clone(head.spec()))),
+            head.clone(),
+            sync.as_ref(),
+            p2p.as_ref(),
+            metrics.clone(),
+        ));
+        match api_context.operators.restore().await {
+            Ok(0) => {}
+            Ok(restored) => tracing::info!(restored, "per-operator limits restored"),
+            Err(error) => tracing::warn!(%error, "per-operator limits not restored"),
+        }
+        let rpc_listen = config.api.rpc.enabled.then_some(config.api.rpc.listen);
+        let rest_listen = config.api.rest.enabled.then_some(config.api.rest.listen);
+        let api = if rpc_listen.is_some() || rest_listen.is_some() {
+            Some(
+                crate::api::start(
+                    Arc::clone(&api_context),
+                    rpc_listen,
+                    rest_listen,
+                    shutdown.clone(),
+                )
+                .await?,
             )
-            .await?
         } else {
             None
         };
@@ -253,6 +308,9 @@ impl Host {
             plugins,
             metrics,
             p2p,
+            head,
+            api,
+            api_context,
             sync,
             background,
             shutdown,
@@ -268,6 +326,9 @@ impl Host {
         }
         if let Some(p2p) = self.p2p.take() {
             p2p.stopped().await;
+        }
+        if let Some(api) = self.api.take() {
+            api.stopped().await;
         }
         while self.background.join_next().await.is_some() {}
         self.plugins
@@ -286,20 +347,77 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
     host.stop().await
 }
 
-/// Starts the devp2p server on what the store holds: the syncing chain, or
-/// a chain `import` put there (`serve`). Without either there is nothing to
-/// serve, which is logged, not an error.
-async fn start_p2p(
+/// What the APIs read.
+fn api_context(
     config: &Config,
     plugins: &PluginSet,
-    key: NodeKey,
+    spec: Option<Arc<hypasis_polygon::ChainSpec>>,
+    head: Option<crate::head::ChainWatch>,
+    sync: Option<&crate::sync::SyncHandle>,
+    p2p: Option<&crate::p2p::P2pServer>,
+    metrics: crate::metrics::Metrics,
+) -> crate::api::ApiContext {
+    use crate::api::{
+        ApiContext, ApiSettings, P2pView, cache::ResponseCache, jwt::TokenVerifier,
+        limiter::ApiLimiter, operators::OperatorLimitsStore,
+    };
+    let secret = config.api.jwt_secret.expose();
+    ApiContext {
+        settings: ApiSettings {
+            instance_id: config.cloud.instance_id.clone(),
+            region: config.cloud.region.clone(),
+            max_batch: config.api.rpc.max_batch as usize,
+            max_request_size: config.api.rpc.max_request_size.0,
+            proxy_unknown: config.api.rpc.proxy_unknown,
+            jwt: (!secret.is_empty()).then(|| TokenVerifier::new(secret)),
+            forward_level: config
+                .sync
+                .forward
+                .enabled
+                .then_some(config.sync.forward.validation_level),
+            backward_level: config
+                .sync
+                .backward
+                .enabled
+                .then_some(config.sync.backward.validation_level),
+            floor: config.sync.backward.floor,
+            default_rps: config.ratelimit.per_operator_rps,
+            default_burst: config.ratelimit.burst,
+        },
+        store: Arc::clone(&plugins.storage),
+        spec,
+        head,
+        sync: sync.map(|sync| Arc::clone(&sync.status)),
+        checkpoints: sync.map(|sync| Arc::clone(&sync.checkpoints)),
+        upstream: plugins.upstream.clone(),
+        p2p: p2p.map(|server| P2pView {
+            enode: server.enode().to_string(),
+            peers: server.peer_table(),
+            max_peers: config.p2p.max_peers,
+        }),
+        limiter: ApiLimiter::new(plugins.rate_limit.clone(), metrics.clone()),
+        operators: OperatorLimitsStore::new(
+            Arc::clone(&plugins.storage),
+            plugins.rate_limit.clone(),
+        ),
+        cache: ResponseCache::new(config.cache.enabled.then_some(config.cache.max_entries)),
+        metrics,
+        history: Arc::default(),
+        started: std::time::Instant::now(),
+    }
+}
+
+/// Starts following the head the store serves: the syncing chain, or a
+/// chain `import` put there (`serve`). `None` when there is neither.
+fn start_head(
+    config: &Config,
+    plugins: &PluginSet,
     spec: Option<&Arc<hypasis_polygon::ChainSpec>>,
     sync_status: Option<&Arc<parking_lot::RwLock<crate::sync::SyncStatus>>>,
-    metrics: crate::metrics::Metrics,
     shutdown: CancellationToken,
-) -> Result<Option<crate::p2p::P2pServer>, RunError> {
-    use crate::p2p::{ChainView, P2pServer, P2pServices};
-    let chain = match (spec, sync_status) {
+) -> Result<Option<crate::head::ChainWatch>, RunError> {
+    use crate::head::ChainView;
+    let view = match (spec, sync_status) {
         (Some(spec), Some(status)) => ChainView::Sync {
             spec: Arc::clone(spec),
             status: Arc::clone(status),
@@ -319,14 +437,23 @@ async fn start_p2p(
             .map_err(RunError::Storage)?
         {
             Some(served) => ChainView::Served(Box::new(served)),
-            None => {
-                tracing::warn!(
-                    "devp2p not started: not syncing and the store holds no imported chain"
-                );
-                return Ok(None);
-            }
+            None => return Ok(None),
         },
     };
+    let store: Arc<dyn crate::block_store::BlockStore> = plugins.storage.clone();
+    Ok(Some(view.start(store, shutdown)?))
+}
+
+/// Starts the devp2p server on the served head.
+async fn start_p2p(
+    config: &Config,
+    plugins: &PluginSet,
+    key: NodeKey,
+    chain: crate::head::ChainWatch,
+    metrics: crate::metrics::Metrics,
+    shutdown: CancellationToken,
+) -> Result<crate::p2p::P2pServer, RunError> {
+    use crate::p2p::{P2pServer, P2pServices};
     let store: Arc<dyn crate::block_store::BlockStore> = plugins.storage.clone();
     let services = P2pServices {
         key,
@@ -341,7 +468,7 @@ async fn start_p2p(
         listen = %server.local_addr(),
         "devp2p serving"
     );
-    Ok(Some(server))
+    Ok(server)
 }
 
 /// Starts bidirectional sync with the loaded plugins.

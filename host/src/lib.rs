@@ -7,12 +7,14 @@
 
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod app;
 pub mod block_store;
 pub mod chain;
 pub mod checkpoints;
 pub mod config;
 pub mod devnet_host;
+pub mod head;
 pub mod logging;
 pub mod metrics;
 pub mod nodekey;

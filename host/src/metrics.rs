@@ -13,6 +13,12 @@ use prometheus::{Encoder, Registry, TextEncoder};
 use tokio_util::sync::CancellationToken;
 use warp::Filter;
 
+/// Histogram bounds for request latencies, in seconds (50 µs to 5 s).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0,
+];
+
 /// Every instrument the host records.
 #[derive(Clone)]
 pub struct Metrics {
@@ -48,6 +54,18 @@ pub struct Metrics {
     pub p2p_disconnects: Counter<u64>,
     /// eth requests delayed by the per-peer rate limit.
     pub p2p_throttled: Counter<u64>,
+    /// JSON-RPC calls answered, by method and outcome (`ok`, `error`, `rate_limited`).
+    pub rpc_requests: Counter<u64>,
+    /// JSON-RPC call latency in seconds, by method.
+    pub rpc_latency: Histogram<f64>,
+    /// REST requests answered, by route and status code.
+    pub rest_requests: Counter<u64>,
+    /// REST request latency in seconds, by route.
+    pub rest_latency: Histogram<f64>,
+    /// Requests refused by the rate-limit policy, by API (`rpc`, `rest`).
+    pub rate_limit_rejected: Counter<u64>,
+    /// Response-cache hits over lookups since start.
+    pub cache_hit_ratio: Gauge<f64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -128,6 +146,32 @@ impl Metrics {
             p2p_throttled: meter
                 .u64_counter("hypasis_p2p_throttled_requests")
                 .with_description("eth requests delayed by the per-peer rate limit")
+                .build(),
+            rpc_requests: meter
+                .u64_counter("hypasis_rpc_requests")
+                .with_description("JSON-RPC calls answered, by method and outcome")
+                .build(),
+            rpc_latency: meter
+                .f64_histogram("hypasis_rpc_request_duration_seconds")
+                .with_description("JSON-RPC call latency, by method")
+                .with_boundaries(LATENCY_BUCKETS.to_vec())
+                .build(),
+            rest_requests: meter
+                .u64_counter("hypasis_rest_requests")
+                .with_description("REST requests answered, by route and status")
+                .build(),
+            rest_latency: meter
+                .f64_histogram("hypasis_rest_request_duration_seconds")
+                .with_description("REST request latency, by route")
+                .with_boundaries(LATENCY_BUCKETS.to_vec())
+                .build(),
+            rate_limit_rejected: meter
+                .u64_counter("hypasis_rate_limit_rejected")
+                .with_description("Requests refused by the rate-limit policy, by API")
+                .build(),
+            cache_hit_ratio: meter
+                .f64_gauge("hypasis_cache_hit_ratio")
+                .with_description("Response-cache hits over lookups since start")
                 .build(),
             registry,
             _provider: Arc::new(provider),

@@ -71,6 +71,16 @@ pub struct DevnetArgs {
     /// Where the host serves devp2p (TCP, and discovery on the same UDP port).
     #[arg(long, default_value = "127.0.0.1:30303")]
     p2p_listen: std::net::SocketAddr,
+    /// Where the host serves JSON-RPC (HTTP and WebSocket).
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    rpc_listen: std::net::SocketAddr,
+    /// Where the host serves REST and the status page.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    rest_listen: std::net::SocketAddr,
+    /// HS256 secret for admin tokens; a random one when not given (an admin
+    /// token signed with it is printed either way).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
 }
 
 /// The host configuration for syncing from `devnet`.
@@ -86,7 +96,26 @@ fn host_config(args: &DevnetArgs, devnet: &Devnet) -> Config {
     config.metrics.listen = args.metrics;
     config.p2p.enabled = true;
     config.p2p.listen_addr = args.p2p_listen;
+    config.api.rpc.enabled = true;
+    config.api.rpc.listen = args.rpc_listen;
+    config.api.rest.enabled = true;
+    config.api.rest.listen = args.rest_listen;
+    config.ratelimit.enabled = true;
+    config.ratelimit.plugin = "ratelimit-premium".into();
     config
+}
+
+/// A random 32-byte secret in hex, for a devnet run without `--jwt-secret`.
+fn random_secret() -> String {
+    // A fresh secp256k1 secret key is 32 uniformly random bytes.
+    let (secret, _) = secp256k1::generate_keypair(&mut secp256k1::rand::rng());
+    hex::encode(secret.secret_bytes())
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
@@ -159,7 +188,12 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
             devnet.stop().await;
             return anyhow::Ok(());
         }
-        let config = host_config(&args, &devnet);
+        let mut config = host_config(&args, &devnet);
+        let secret = args.jwt_secret.clone().unwrap_or_else(random_secret);
+        let admin_token = hypasis_sync::api::jwt::TokenVerifier::new(&secret).sign(
+            &serde_json::json!({"sub": "devnet-admin", "role": "admin", "exp": now_secs() + 86_400}),
+        );
+        config.api.jwt_secret = secret.as_str().into();
         println!("Hypasis Sync host");
         println!(
             "  data dir              {}",
@@ -174,6 +208,12 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
             config.p2p.listen_addr,
             config.storage.data_dir.display()
         );
+        println!("  JSON-RPC              http://{}", config.api.rpc.listen);
+        println!(
+            "  status page           http://{}/   (REST under /api/v1, /health)",
+            config.api.rest.listen
+        );
+        println!("  admin token (24 h)    {admin_token}");
         println!(
             "  validation            forward {}, backward {}",
             config.sync.forward.validation_level.as_str(),

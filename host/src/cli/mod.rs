@@ -45,7 +45,7 @@ enum Command {
     Config(config_cmd::ConfigCommand),
     /// Run the embedded devnet: a Bor-format chain served over JSON-RPC, an
     /// L1 with RootChain checkpoints, and Heimdall REST.
-    Devnet(devnet_cmd::DevnetArgs),
+    Devnet(Box<devnet_cmd::DevnetArgs>),
     /// Decode a block header.
     #[command(subcommand)]
     Header(header_cmd::HeaderCommand),
@@ -70,7 +70,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Plugins(command) => plugins_cmd::execute(command),
         Command::Nodekey(command) => nodekey_cmd::execute(command),
         Command::Config(command) => config_cmd::execute(command),
-        Command::Devnet(args) => devnet_cmd::run(args),
+        Command::Devnet(args) => devnet_cmd::run(*args),
         Command::Header(command) => header_cmd::execute(command),
         Command::Checkpoint(command) => checkpoint_cmd::execute(command),
         Command::Bench(command) => bench_cmd::execute(command),

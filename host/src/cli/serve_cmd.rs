@@ -25,6 +25,12 @@ pub struct ServeArgs {
     /// Prometheus address (metrics.listen).
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// JSON-RPC address (api.rpc.listen).
+    #[arg(long, value_name = "ADDR")]
+    rpc_listen: Option<SocketAddr>,
+    /// REST and status-page address (api.rest.listen).
+    #[arg(long, value_name = "ADDR")]
+    rest_listen: Option<SocketAddr>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -50,6 +56,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(listen) = args.metrics_listen {
         config.metrics.listen = listen;
+    }
+    if let Some(listen) = args.rpc_listen {
+        config.api.rpc.listen = listen;
+    }
+    if let Some(listen) = args.rest_listen {
+        config.api.rest.listen = listen;
     }
     let source = format!("serve {}", args.datadir.display());
     super::run_cmd::run_host(config, &env, &source)

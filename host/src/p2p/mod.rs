@@ -7,17 +7,16 @@
 //!                                                   │  Status (handshake), then requests
 //!                                   limits ─────────┤  (RequestLimiter: plugin or bucket)
 //!                                   serve ──────────┤  headers, bodies, receipts from the store
-//!                                   chain_view ─────┘  head, TD, fork id; announcements
+//!                                   crate::head ────┘  head, TD, fork id; announcements
 //! ```
 //!
 //! One concept per file: [`protocol`] (the server's constants), [`identity`],
-//! [`chain_view`] and [`total_difficulty`] (what we announce), [`crate::block_store`]
+//! [`crate::head`] (what we announce), [`crate::block_store`]
 //! (the reads serving makes), [`serve`] (answers within Bor's limits),
 //! [`handshake`] (Status), [`limits`] (per-peer rate), [`peers`]
 //! (admission), [`peer`] (one session), [`server`] (listener, discovery,
 //! tasks). The wire itself is `hypasis-rlpx` and `hypasis-eth-wire`.
 
-pub mod chain_view;
 pub mod client;
 pub mod handshake;
 pub mod identity;
@@ -27,7 +26,5 @@ pub mod peers;
 pub mod protocol;
 pub mod serve;
 pub mod server;
-pub mod total_difficulty;
 
-pub use chain_view::{ChainView, ChainWatch, ServedHead};
 pub use server::{P2pServer, P2pServices, P2pStartError};

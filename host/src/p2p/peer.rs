@@ -25,13 +25,16 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    chain_view::{ChainWatch, ServedHead},
     handshake::{HandshakeFailure, exchange_status},
     limits::{Admission, RequestLimiter},
     protocol::BLOCK_RANGE_UPDATE_STEP,
     serve,
 };
-use crate::{block_store::BlockStore, metrics::Metrics};
+use crate::{
+    block_store::BlockStore,
+    head::{ChainWatch, ServedHead},
+    metrics::Metrics,
+};
 
 /// What every peer task shares.
 pub struct PeerContext {

@@ -23,18 +23,6 @@ pub const MAX_PENDING_HANDSHAKES: usize = 50;
 /// (`B[eth69]:eth/handler.go`, `blockRangeLoop`).
 pub const BLOCK_RANGE_UPDATE_STEP: u64 = 32;
 
-/// How often the sync head is looked at for announcements (run mode).
-pub const HEAD_POLL_INTERVAL: Duration = Duration::from_millis(500);
-
-/// How often the newest Heimdall milestone (with its total difficulty) is
-/// fetched, in run mode with `heimdall.url`.
-pub const MILESTONE_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
-
-/// Most headers summed when the total difficulty has no exact base (no
-/// milestone with a total difficulty below the head): the sum is then a
-/// lower bound over the newest stored headers only.
-pub const MAX_TD_SCAN: u64 = 100_000;
-
 /// Items read from storage per call while filling a response: bodies and
 /// receipts can be large, so the soft limit is checked between small reads.
 pub const STORAGE_READ_CHUNK: usize = 32;

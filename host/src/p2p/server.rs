@@ -31,7 +31,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::{
-    chain_view::{ChainView, ChainViewError, ChainWatch},
     handshake::our_fork_filter,
     identity::{ExternalAddress, IpDiscovery, IpSource, write_enode_file},
     limits::RequestLimiter,
@@ -40,7 +39,7 @@ use super::{
     protocol::{MAX_PENDING_HANDSHAKES, capabilities, client_label, client_name},
 };
 use crate::{
-    block_store::BlockStore, config::Config, metrics::Metrics, nodekey::NodeKey,
+    block_store::BlockStore, config::Config, head::ChainWatch, metrics::Metrics, nodekey::NodeKey,
     plugins::RateLimitPlugin,
 };
 
@@ -66,9 +65,6 @@ pub enum P2pStartError {
     /// Discovery could not start.
     #[error("discovery: {0}")]
     Discovery(#[from] DiscoveryError),
-    /// The chain view could not start.
-    #[error(transparent)]
-    Chain(#[from] ChainViewError),
     /// `enode.txt` could not be written.
     #[error("writing {path}: {source}")]
     EnodeFile {
@@ -87,8 +83,8 @@ pub struct P2pServices {
     pub store: Arc<dyn BlockStore>,
     /// The rate-limit policy, when `ratelimit.enabled`.
     pub rate_limit: Option<Arc<RateLimitPlugin>>,
-    /// Where our head comes from.
-    pub chain: ChainView,
+    /// The head we announce.
+    pub chain: ChainWatch,
     /// Metrics.
     pub metrics: Metrics,
 }
@@ -141,9 +137,7 @@ impl P2pServer {
     ) -> Result<P2pServer, P2pStartError> {
         let p2p = &config.p2p;
         let trusted = parse_trusted(&p2p.trusted_peers)?;
-        let chain = services
-            .chain
-            .start(Arc::clone(&services.store), shutdown.clone())?;
+        let chain = services.chain;
         let listener =
             TcpListener::bind(p2p.listen_addr)
                 .await

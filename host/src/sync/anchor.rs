@@ -157,6 +157,7 @@ async fn try_establish(
         current.anchor = Some(anchor.number);
         current.forward = Some(anchor.number);
         current.backward = Some(lowest.number);
+        current.backward_blocks += count;
         current.last_error = None;
     }
     Ok(Some(Progress {

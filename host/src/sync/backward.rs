@@ -115,6 +115,7 @@ pub async fn run(
                 {
                     let mut current = status.write();
                     current.backward = Some(lowest.number);
+                    current.backward_blocks += count;
                     current.write_ms = services
                         .write_time
                         .load(std::sync::atomic::Ordering::Relaxed);

@@ -40,6 +40,7 @@ pub async fn run(
         if let Some(heimdall) = &services.heimdall
             && let Ok(latest) = heimdall.latest_milestone().await
         {
+            status.write().milestone = Some(latest.clone());
             milestone = Some(latest);
         }
         if let Err(error) = services.checkpoints.refresh().await {
@@ -144,6 +145,7 @@ pub async fn run(
                 {
                     let mut current = status.write();
                     current.forward = Some(cursor.number);
+                    current.forward_blocks += count;
                     current.write_ms = services
                         .write_time
                         .load(std::sync::atomic::Ordering::Relaxed);

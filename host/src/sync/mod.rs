@@ -25,4 +25,4 @@ mod report;
 pub use anchor::AnchorError;
 pub use book::{CheckpointBook, SpanBook};
 pub use pipeline::{SyncHandle, SyncServices, SyncSettings, SyncStatus, start};
-pub use progress::{Progress, SyncCursor};
+pub use progress::{Progress, SyncCursor, UNCONFIRMED, VERIFIED};

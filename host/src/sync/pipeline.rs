@@ -110,12 +110,21 @@ pub struct SyncStatus {
     pub validate_ms: u64,
     /// Time spent writing to storage, in ms.
     pub write_ms: u64,
+    /// Blocks stored by forward sync since start.
+    pub forward_blocks: u64,
+    /// Blocks stored by backward sync (the anchor's range included) since start.
+    pub backward_blocks: u64,
+    /// The newest Heimdall milestone seen (`safe` in the JSON-RPC API).
+    #[serde(skip)]
+    pub milestone: Option<crate::checkpoints::Milestone>,
 }
 
 /// The running sync: its status and its tasks.
 pub struct SyncHandle {
     /// Shared status.
     pub status: Arc<RwLock<SyncStatus>>,
+    /// The L1 checkpoints sync works with.
+    pub checkpoints: Arc<super::CheckpointBook>,
     tasks: JoinSet<()>,
 }
 
@@ -367,6 +376,7 @@ pub fn start(
         upstream_healthy: true,
         ..SyncStatus::default()
     }));
+    let checkpoints = Arc::clone(&services.checkpoints);
     let mut tasks = JoinSet::new();
     tasks.spawn(super::observe::run(
         services.clone(),
@@ -401,7 +411,11 @@ pub fn start(
         }
         while directions.join_next().await.is_some() {}
     });
-    SyncHandle { status, tasks }
+    SyncHandle {
+        status,
+        checkpoints,
+        tasks,
+    }
 }
 
 /// Sleeps `duration` unless `shutdown` fires first; returns false on shutdown.

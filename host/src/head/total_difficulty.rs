@@ -22,9 +22,13 @@
 use alloy_primitives::{B256, U256};
 use hypasis_plugin_api::BlockPart;
 
-use super::protocol::MAX_TD_SCAN;
 use crate::block_store::BlockStore;
 use crate::plugins::PluginCallError;
+
+/// Most headers summed when the total difficulty has no exact base (no
+/// milestone with a total difficulty below the head): the sum is then a
+/// lower bound over the newest stored headers only.
+pub const MAX_TD_SCAN: u64 = 100_000;
 
 /// A total difficulty and whether it is exact or a lower bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! Where the chain we announce comes from: what goes into our Status (head,
-//! total difficulty, genesis, fork id) and into head announcements.
+//! The head we serve: what devp2p puts into its Status (head, total
+//! difficulty, genesis, fork id) and announces, and what the JSON-RPC API
+//! calls `latest` and pushes to `newHeads` subscribers.
 //!
 //! Two sources:
 //! - [`ChainView::Served`]: `hypasis-sync serve` over an imported store.
@@ -16,7 +17,7 @@
 //! or the genesis hash not yet learnt) the value is `None` and peers are
 //! turned away as useless.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::{B256, U256};
 use hypasis_plugin_api::BlockPart;
@@ -25,16 +26,23 @@ use parking_lot::RwLock;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    protocol::{HEAD_POLL_INTERVAL, MILESTONE_REFRESH_INTERVAL},
-    total_difficulty::TdTracker,
-};
+pub mod total_difficulty;
+
+use total_difficulty::TdTracker;
+
 use crate::{
     block_store::BlockStore, checkpoints::HeimdallSource, plugins::PluginCallError,
     served_chain::ServedChain, sync::SyncStatus,
 };
 
-/// The head we announce, with what a Status needs besides the spec.
+/// How often the sync head is looked at (run mode).
+pub const HEAD_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How often the newest Heimdall milestone (with its total difficulty) is
+/// fetched, in run mode with `heimdall.url`.
+pub const MILESTONE_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The head we serve, with what a Status needs besides the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServedHead {
     /// Head block number.
@@ -237,7 +245,7 @@ impl SyncFollower {
                 Ok(None) => {}
                 Err(error) if !warned => {
                     warned = true;
-                    tracing::warn!(%error, "cannot read the sync head for devp2p");
+                    tracing::warn!(%error, "cannot read the sync head");
                 }
                 Err(_) => {}
             }

@@ -1,0 +1,133 @@
+//! Per-operator limits set through the admin API, kept in the store's
+//! metadata (`api/operator-limits`, JSON) so that they survive a restart,
+//! and handed to the rate-limit plugin at start and on every change.
+//!
+//! The store is the durable copy on one instance; a clustered deployment
+//! can keep the same map in Redis behind the same two calls.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use hypasis_plugin_api::{MetaChange, OperatorLimits, WriteBatch};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::plugins::{PluginCallError, RateLimitPlugin, StoragePlugin};
+
+/// The metadata key holding the map.
+pub const OPERATOR_LIMITS_KEY: &str = "api/operator-limits";
+
+/// One operator's limits, as stored and as the admin API shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Sustained requests per second.
+    pub rps: f64,
+    /// Burst above the rate.
+    pub burst: u32,
+}
+
+impl From<Limits> for OperatorLimits {
+    fn from(limits: Limits) -> Self {
+        OperatorLimits {
+            rps: limits.rps,
+            burst: limits.burst,
+        }
+    }
+}
+
+/// Why a change could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorLimitsError {
+    /// Limits are off (`ratelimit.enabled: false`).
+    #[error("rate limits are disabled (ratelimit.enabled is false)")]
+    Disabled,
+    /// The policy refused (for example `ratelimit-token-bucket`, which has no overrides).
+    #[error("{0}")]
+    Refused(PluginCallError),
+    /// The store failed.
+    #[error("storage: {0}")]
+    Storage(PluginCallError),
+    /// The stored map does not parse.
+    #[error("stored operator limits are damaged: {0}")]
+    Corrupt(String),
+}
+
+/// The persisted map and the plugin it feeds.
+#[derive(Clone)]
+pub struct OperatorLimitsStore {
+    store: Arc<StoragePlugin>,
+    plugin: Option<Arc<RateLimitPlugin>>,
+    // One change at a time: read-modify-write of the stored map.
+    writing: Arc<Mutex<()>>,
+}
+
+impl OperatorLimitsStore {
+    /// The map in `store`, feeding `plugin`.
+    pub fn new(store: Arc<StoragePlugin>, plugin: Option<Arc<RateLimitPlugin>>) -> Self {
+        OperatorLimitsStore {
+            store,
+            plugin,
+            writing: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// Every stored override.
+    pub fn load(&self) -> Result<BTreeMap<String, Limits>, OperatorLimitsError> {
+        match self
+            .store
+            .meta(OPERATOR_LIMITS_KEY)
+            .map_err(OperatorLimitsError::Storage)?
+        {
+            None => Ok(BTreeMap::new()),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|error| OperatorLimitsError::Corrupt(error.to_string())),
+        }
+    }
+
+    /// Hands every stored override to the plugin (at start). Returns how many.
+    pub async fn restore(&self) -> Result<usize, OperatorLimitsError> {
+        let Some(plugin) = &self.plugin else {
+            return Ok(0);
+        };
+        let stored = self.load()?;
+        for (operator, limits) in &stored {
+            plugin
+                .set_limits(operator, Some((*limits).into()))
+                .await
+                .map_err(OperatorLimitsError::Refused)?;
+        }
+        Ok(stored.len())
+    }
+
+    /// Sets (`Some`) or removes (`None`) `operator`'s limits: in the plugin
+    /// first (so a policy that refuses changes nothing), then in the store.
+    pub async fn set(
+        &self,
+        operator: &str,
+        limits: Option<Limits>,
+    ) -> Result<(), OperatorLimitsError> {
+        let plugin = self.plugin.as_ref().ok_or(OperatorLimitsError::Disabled)?;
+        let _writing = self.writing.lock().await;
+        plugin
+            .set_limits(operator, limits.map(OperatorLimits::from))
+            .await
+            .map_err(OperatorLimitsError::Refused)?;
+        let mut stored = self.load()?;
+        match limits {
+            Some(limits) => stored.insert(operator.to_string(), limits),
+            None => stored.remove(operator),
+        };
+        let bytes = serde_json::to_vec(&stored)
+            .map_err(|error| OperatorLimitsError::Corrupt(error.to_string()))?;
+        self.store
+            .write(WriteBatch {
+                meta: vec![MetaChange {
+                    key: OPERATOR_LIMITS_KEY.into(),
+                    value: Some(bytes.into()).into(),
+                }]
+                .into(),
+                ..Default::default()
+            })
+            .await
+            .map_err(OperatorLimitsError::Storage)
+    }
+}

@@ -1,0 +1,15 @@
+//! JSON-RPC on `api.rpc.listen` (8545): HTTP with batches, and WebSocket
+//! with `eth_subscribe("newHeads")`.
+//!
+//! [`protocol`] (codes, envelope), [`params`] (strict parameter parsing),
+//! [`render`] (stored RLP to JSON), [`methods`] (one function per method),
+//! [`server`] (framing, limits, metrics, the listener).
+
+pub mod methods;
+pub mod params;
+pub mod protocol;
+pub mod render;
+pub mod server;
+mod subscriptions;
+
+pub use server::{answer, serve};
