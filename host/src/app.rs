@@ -163,6 +163,7 @@ pub struct Host {
     pub api: Option<crate::api::ApiServers>,
     /// What the APIs read (also for tests that call them in-process).
     pub api_context: Arc<crate::api::ApiContext>,
+    metrics_addr: Option<std::net::SocketAddr>,
     sync: Option<crate::sync::SyncHandle>,
     background: tokio::task::JoinSet<()>,
     shutdown: CancellationToken,
@@ -218,16 +219,22 @@ impl Host {
         );
         let metrics = crate::metrics::Metrics::new().map_err(RunError::Metrics)?;
         let mut background = tokio::task::JoinSet::new();
-        if config.metrics.enabled {
+        let metrics_addr = if config.metrics.enabled {
             let listen = config.metrics.listen;
-            let server = metrics.clone().serve(listen, shutdown.clone());
-            background.spawn(async move {
-                if let Err(error) = server.await {
-                    tracing::error!(%error, %listen, "metrics server failed");
-                }
-            });
-            tracing::info!(%listen, "metrics at /metrics");
-        }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|error| {
+                    RunError::Metrics(format!("cannot listen on {listen}: {error}"))
+                })?;
+            let local = listener
+                .local_addr()
+                .map_err(|error| RunError::Metrics(error.to_string()))?;
+            background.spawn(metrics.clone().serve(listener, shutdown.clone()));
+            tracing::info!(listen = %local, "metrics at /metrics");
+            Some(local)
+        } else {
+            None
+        };
         let sync = match (&plugins.upstream, &spec) {
             (Some(upstream), Some(spec)) => Some(
                 start_sync(
@@ -311,11 +318,17 @@ impl Host {
             head,
             api,
             api_context,
+            metrics_addr,
             sync,
             background,
             shutdown,
             shutdown_timeout: config.plugins.shutdown_timeout,
         })
+    }
+
+    /// Where Prometheus metrics are served, when `metrics.enabled`.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_addr
     }
 
     /// Cancels everything (if not already) and stops the plugins cleanly.

@@ -2,7 +2,7 @@
 //! text format on `metrics.listen` (`/metrics`). Names follow the operator
 //! guide (`hypasis_forward_sync_blocks_total`, …).
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use opentelemetry::{
     KeyValue,
@@ -18,6 +18,9 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
     2.5, 5.0,
 ];
+
+/// The `kind` labels of `hypasis_errors_total`.
+pub const ERROR_KINDS: &[&str] = &["anchor", "forward", "backward", "ratelimit"];
 
 /// Every instrument the host records.
 #[derive(Clone)]
@@ -86,7 +89,7 @@ impl Metrics {
             .map_err(|error| error.to_string())?;
         let provider = SdkMeterProvider::builder().with_reader(exporter).build();
         let meter = provider.meter("hypasis");
-        Ok(Metrics {
+        let metrics = Metrics {
             forward_blocks: meter
                 .u64_counter("hypasis_forward_sync_blocks")
                 .with_description("Blocks stored by forward sync")
@@ -175,11 +178,29 @@ impl Metrics {
                 .build(),
             registry,
             _provider: Arc::new(provider),
-        })
+        };
+        metrics.start_at_zero();
+        Ok(metrics)
     }
 
-    /// Counts one error of `kind`.
+    /// Puts every unlabelled and fixed-label series on the page at 0, so
+    /// dashboards and alerts see them before the first event.
+    fn start_at_zero(&self) {
+        self.forward_blocks.add(0, &[]);
+        self.backward_blocks.add(0, &[]);
+        for kind in ERROR_KINDS {
+            self.errors.add(0, &[KeyValue::new("kind", *kind)]);
+        }
+        for api in ["rpc", "rest"] {
+            self.rate_limit_rejected
+                .add(0, &[KeyValue::new("api", api)]);
+        }
+        self.cache_hit_ratio.record(0.0, &[]);
+    }
+
+    /// Counts one error of `kind` (one of [`ERROR_KINDS`]).
     pub fn error(&self, kind: &'static str) {
+        debug_assert!(ERROR_KINDS.contains(&kind), "unknown error kind {kind}");
         self.errors.add(1, &[KeyValue::new("kind", kind)]);
     }
 
@@ -190,12 +211,8 @@ impl Metrics {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Serves `/metrics` on `listen` until `shutdown`.
-    pub async fn serve(
-        self,
-        listen: SocketAddr,
-        shutdown: CancellationToken,
-    ) -> std::io::Result<()> {
+    /// Serves `/metrics` on `listener` until `shutdown`.
+    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: CancellationToken) {
         let metrics = self.clone();
         let route = warp::path!("metrics").and(warp::get()).map(move || {
             let mut response = warp::reply::Response::new(metrics.render().into());
@@ -205,12 +222,10 @@ impl Metrics {
             );
             response
         });
-        let listener = tokio::net::TcpListener::bind(listen).await?;
         warp::serve(route)
             .incoming(listener)
             .graceful(async move { shutdown.cancelled().await })
             .run()
             .await;
-        Ok(())
     }
 }

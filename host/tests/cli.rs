@@ -229,6 +229,20 @@ fn http_post(url: &str, body: &str) -> String {
     response
 }
 
+fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 #[test]
 fn devnet_prints_its_urls_and_serves_them() {
     // Its own data dir and free ports: nothing shared with other tests or runs.
@@ -249,6 +263,10 @@ fn devnet_prints_its_urls_and_serves_them() {
             "127.0.0.1:0",
             "--p2p-listen",
             "127.0.0.1:0",
+            "--rpc-listen",
+            "127.0.0.1:0",
+            "--rest-listen",
+            "127.0.0.1:0",
             "--datadir",
         ])
         .arg(data.path())
@@ -267,7 +285,7 @@ fn devnet_prints_its_urls_and_serves_them() {
     let mut printed = Vec::new();
     while !printed
         .iter()
-        .any(|line: &String| line.trim_start().starts_with("head"))
+        .any(|line: &String| line.trim_start().starts_with("validation"))
     {
         printed.push(
             received
@@ -306,6 +324,16 @@ fn devnet_prints_its_urls_and_serves_them() {
         code.contains(r#""result":"0x6"#),
         "RootChain has code: {code}"
     );
+    // The host's own servers, on the ports it picked.
+    let rpc = find("JSON-RPC");
+    let ours = http_post(
+        &rpc,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#,
+    );
+    assert!(ours.contains(r#""result":"0x217b1""#), "{ours}");
+    let page = find("status page");
+    let html = http_get(&page);
+    assert!(html.contains("<title>Hypasis Sync"), "{html}");
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -194,33 +194,52 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
             &serde_json::json!({"sub": "devnet-admin", "role": "admin", "exp": now_secs() + 86_400}),
         );
         config.api.jwt_secret = secret.as_str().into();
+        let data_dir = config.storage.data_dir.clone();
+        let levels = (
+            config.sync.forward.validation_level,
+            config.sync.backward.validation_level,
+        );
+        let host = match hypasis_sync::app::Host::start(config, token.clone()).await {
+            Ok(host) => host,
+            Err(error) => {
+                token.cancel();
+                devnet.stop().await;
+                return Err(error.into());
+            }
+        };
+        // The addresses as bound (a port of 0 shows the one picked).
+        let api = host.api.as_ref();
+        let shown = |addr: Option<std::net::SocketAddr>| {
+            addr.map_or_else(|| "off".to_string(), |addr| addr.to_string())
+        };
         println!("Hypasis Sync host");
+        println!("  data dir              {}", data_dir.display());
         println!(
-            "  data dir              {}",
-            config.storage.data_dir.display()
+            "  JSON-RPC              http://{}   (WebSocket ws://…)",
+            shown(api.and_then(|api| api.rpc))
+        );
+        println!(
+            "  status page           http://{}/   (REST under /api/v1, /health)",
+            shown(api.and_then(|api| api.rest))
         );
         println!(
             "  metrics               http://{}/metrics",
-            config.metrics.listen
+            shown(host.metrics_addr())
         );
         println!(
-            "  devp2p                {} (enode in {}/enode.txt)",
-            config.p2p.listen_addr,
-            config.storage.data_dir.display()
-        );
-        println!("  JSON-RPC              http://{}", config.api.rpc.listen);
-        println!(
-            "  status page           http://{}/   (REST under /api/v1, /health)",
-            config.api.rest.listen
+            "  devp2p                {}",
+            host.p2p
+                .as_ref()
+                .map_or_else(|| "off".to_string(), |p2p| p2p.enode().to_string())
         );
         println!("  admin token (24 h)    {admin_token}");
         println!(
             "  validation            forward {}, backward {}",
-            config.sync.forward.validation_level.as_str(),
-            config.sync.backward.validation_level.as_str()
+            levels.0.as_str(),
+            levels.1.as_str()
         );
-        let result = hypasis_sync::app::run(config, token.clone()).await;
-        token.cancel();
+        token.cancelled().await;
+        let result = host.stop().await;
         devnet.stop().await;
         result.map_err(anyhow::Error::from)
     })

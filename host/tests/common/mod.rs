@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::{
     path::{Path, PathBuf},
     process::Command,

@@ -167,21 +167,23 @@ impl StoredBlock {
         if body && let Some(bytes) = store.part(BlockPart::Body, hash)? {
             block.set_body(&bytes)?;
         }
-        if receipts {
-            if let Some(bytes) = store.part(BlockPart::Receipts, hash)? {
-                let items = envelope_items("receipts", &bytes).map_err(|e| corrupt(number, e))?;
-                let decoded = items
-                    .into_iter()
-                    .map(decode_receipt)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|reason| corrupt(number, format!("receipts: {reason}")))?;
-                block.receipts = Some(decoded);
-            }
-            if let Some(bytes) = store.part(BlockPart::StateSync, hash)? {
-                let (_, receipt) = decode_receipt(&bytes)
-                    .map_err(|reason| corrupt(number, format!("state-sync receipt: {reason}")))?;
-                block.state_sync = Some(receipt);
-            }
+        if receipts && let Some(bytes) = store.part(BlockPart::Receipts, hash)? {
+            let items = envelope_items("receipts", &bytes).map_err(|e| corrupt(number, e))?;
+            let decoded = items
+                .into_iter()
+                .map(decode_receipt)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| corrupt(number, format!("receipts: {reason}")))?;
+            block.receipts = Some(decoded);
+        }
+        // Bor's state-sync receipt decides whether the block lists Bor's
+        // derived transaction, so it is read with the body too.
+        if (body || receipts)
+            && let Some(bytes) = store.part(BlockPart::StateSync, hash)?
+        {
+            let (_, receipt) = decode_receipt(&bytes)
+                .map_err(|reason| corrupt(number, format!("state-sync receipt: {reason}")))?;
+            block.state_sync = Some(receipt);
         }
         Ok(Some(block))
     }
