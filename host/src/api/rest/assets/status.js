@@ -104,11 +104,13 @@ function render(status, health) {
 
   const peers = status.peers;
   setText("peer-count", peers ? peers.connected + " / " + peers.max : "devp2p off");
-  fill("peers", peers ? peers.clients.map((c) => row([c.client, c.version, String(c.count)])) : []);
+  const clients = peers ? peers.clients.map((c) => row([c.client, c.version, String(c.count)])) : [];
+  fill("peers", clients.length ? clients : [row([peers ? "no peers connected" : "devp2p is off", "", ""])]);
   setText("enode", peers ? peers.enode : "");
-  fill("upstreams", status.upstreams.map((u) => row(
+  const upstreams = status.upstreams.map((u) => row(
     [u.name, u.healthy ? "healthy" : "unhealthy", u.score.toFixed(2), String(u.head), u.latency_ms.toFixed(1) + " ms"],
-    [null, u.healthy ? "ok" : "bad"])));
+    [null, u.healthy ? "ok" : "bad"]));
+  fill("upstreams", upstreams.length ? upstreams : [row([status.mode === "serve" ? "none: serving an imported chain" : "none configured", "", "", "", ""])]);
 
   const badge = $("health");
   badge.textContent = health.status;
