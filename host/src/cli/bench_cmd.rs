@@ -22,6 +22,9 @@ pub enum BenchCommand {
     /// Pull a chain's headers and bodies over eth/68 from nodes side by side
     /// (1 and 64 peers), and optionally hold idle peers to measure memory.
     P2p(super::bench_p2p::P2pBenchArgs),
+    /// `eth_getBlockByNumber` on random blocks (hashes, then full) against
+    /// JSON-RPC servers side by side, at several concurrencies.
+    Rpc(super::bench_rpc::RpcBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +121,7 @@ pub fn execute(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Sync(args) => sync(args),
         BenchCommand::P2p(args) => super::bench_p2p::run(args),
+        BenchCommand::Rpc(args) => super::bench_rpc::run(args),
     }
 }
 
