@@ -396,6 +396,7 @@ fn api_context(
             floor: config.sync.backward.floor,
             default_rps: config.ratelimit.per_operator_rps,
             default_burst: config.ratelimit.burst,
+            max_connections: config.connection_pool.max_connections as usize,
         },
         store: Arc::clone(&plugins.storage),
         spec,

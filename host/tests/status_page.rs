@@ -50,7 +50,11 @@ fn browse(profile: &Path, url: &str, extra: &[String]) -> (String, String) {
         .arg(url)
         .output()
         .expect("chromium runs");
-    assert!(output.status.success(), "chromium failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -60,7 +64,9 @@ fn browse(profile: &Path, url: &str, extra: &[String]) -> (String, String) {
 /// The text of the element with `id` in a dumped DOM.
 fn text_of(dom: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\"");
-    let start = dom.find(&marker).unwrap_or_else(|| panic!("no #{id} in the page"));
+    let start = dom
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in the page"));
     let open_end = start + dom[start..].find('>').unwrap() + 1;
     let close = open_end + dom[open_end..].find('<').unwrap();
     dom[open_end..close].replace("&amp;", "&")
@@ -87,29 +93,75 @@ async fn the_status_page_shows_the_status_without_console_errors() {
     synced(&host, head).await;
     let rest = rest_url(&host);
 
-    let (dom, log) = browse(browser_profile.path(), &format!("{rest}/"), &["--dump-dom".into()]);
-    let console: Vec<&str> = log.lines().filter(|line| line.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "the page wrote to the console:\n{}", console.join("\n"));
-    assert!(dom.contains("data-loaded=\"true\""), "the page never rendered a status:\n{dom}");
+    let (dom, log) = browse(
+        browser_profile.path(),
+        &format!("{rest}/"),
+        &["--dump-dom".into()],
+    );
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(":CONSOLE"))
+        .collect();
+    assert!(
+        console.is_empty(),
+        "the page wrote to the console:\n{}",
+        console.join("\n")
+    );
+    assert!(
+        dom.contains("data-loaded=\"true\""),
+        "the page never rendered a status:\n{dom}"
+    );
 
-    let status: Value = reqwest::get(format!("{rest}/api/v1/status")).await.unwrap().json().await.unwrap();
-    assert_eq!(text_of(&dom, "head-number"), status["head"]["number"].to_string());
-    assert_eq!(text_of(&dom, "head-hash"), status["head"]["hash"].as_str().unwrap());
+    let status: Value = reqwest::get(format!("{rest}/api/v1/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&dom, "head-number"),
+        status["head"]["number"].to_string()
+    );
+    assert_eq!(
+        text_of(&dom, "head-hash"),
+        status["head"]["hash"].as_str().unwrap()
+    );
     assert_eq!(text_of(&dom, "instance"), "test-instance");
     assert_eq!(text_of(&dom, "region"), "test-region");
-    assert_eq!(text_of(&dom, "chain"), format!("devnet ({})", status["chain"]["chain_id"]));
-    assert_eq!(text_of(&dom, "checkpoint-end"), status["checkpoint"]["end"].to_string());
-    assert_eq!(text_of(&dom, "milestone-end"), status["milestone"]["end"].to_string());
-    assert_eq!(text_of(&dom, "verified-blocks"), status["coverage"]["verified_blocks"].to_string());
+    assert_eq!(
+        text_of(&dom, "chain"),
+        format!("devnet ({})", status["chain"]["chain_id"])
+    );
+    assert_eq!(
+        text_of(&dom, "checkpoint-end"),
+        status["checkpoint"]["end"].to_string()
+    );
+    assert_eq!(
+        text_of(&dom, "milestone-end"),
+        status["milestone"]["end"].to_string()
+    );
+    assert_eq!(
+        text_of(&dom, "verified-blocks"),
+        status["coverage"]["verified_blocks"].to_string()
+    );
     assert_eq!(
         text_of(&dom, "forward-text"),
-        format!("{} / {} · following the head", status["forward"]["cursor"], status["forward"]["upstream_head"])
+        format!(
+            "{} / {} · following the head",
+            status["forward"]["cursor"], status["forward"]["upstream_head"]
+        )
     );
     assert_eq!(
         text_of(&dom, "peer-count"),
-        format!("{} / {}", status["peers"]["connected"], status["peers"]["max"])
+        format!(
+            "{} / {}",
+            status["peers"]["connected"], status["peers"]["max"]
+        )
     );
-    assert!(status["rate_history"].as_array().unwrap().len() >= 2, "{status}");
+    assert!(
+        status["rate_history"].as_array().unwrap().len() >= 2,
+        "{status}"
+    );
     assert_eq!(text_of(&dom, "health"), "healthy");
 
     let shot = common::target_dir().join("status-page.png");
@@ -117,7 +169,10 @@ async fn the_status_page_shows_the_status_without_console_errors() {
     let (_, log) = browse(
         browser_profile.path(),
         &format!("{rest}/"),
-        &[format!("--screenshot={}", shot.display()), "--window-size=1280,1500".into()],
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1500".into(),
+        ],
     );
     assert!(!log.contains(":CONSOLE"), "{log}");
     let png = std::fs::read(&shot).expect("a screenshot");

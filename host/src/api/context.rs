@@ -57,6 +57,8 @@ pub struct ApiSettings {
     pub default_rps: f64,
     /// `ratelimit.burst`.
     pub default_burst: u32,
+    /// `connection_pool.max_connections`: open connections per API server.
+    pub max_connections: usize,
 }
 
 /// Everything a request handler may read.

@@ -12,6 +12,7 @@ pub mod history;
 pub mod identity;
 pub mod jwt;
 pub mod limiter;
+pub mod listener;
 pub mod operators;
 pub mod rest;
 pub mod rpc;

@@ -278,7 +278,9 @@ pub fn run(args: RpcBenchArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        println!("| server | transactions | concurrency | requests/s | MB/s | p50 ms | p99 ms | errors |");
+        println!(
+            "| server | transactions | concurrency | requests/s | MB/s | p50 ms | p99 ms | errors |"
+        );
         println!("|---|---|---|---|---|---|---|---|");
         for row in rows {
             println!(

@@ -33,7 +33,7 @@ use warp::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
 };
 
-use super::{context::ApiContext, identity::operator_id, limiter::now_ms};
+use super::{context::ApiContext, identity::operator_id, limiter::now_ms, listener::client_addr};
 
 /// A JSON response with `status`.
 pub fn json_reply(status: StatusCode, body: &impl Serialize) -> warp::reply::Response {
@@ -222,7 +222,7 @@ pub fn routes(
     let public = |route: &'static str| {
         with_ctx(ctx)
             .and(warp::header::headers_cloned())
-            .and(warp::addr::remote())
+            .and(client_addr())
             .map(move |ctx, headers, remote| (route, ctx, headers, remote))
     };
     let health = warp::path!("health")
@@ -308,9 +308,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) {
-    warp::serve(routes(&ctx))
-        .incoming(listener)
-        .graceful(async move { shutdown.cancelled().await })
-        .run()
-        .await;
+    let max_connections = ctx.settings.max_connections;
+    let routes = routes(&ctx).boxed();
+    super::listener::serve(routes, listener, max_connections, shutdown).await;
 }

@@ -20,7 +20,9 @@ use super::{
     methods::{METHODS, call},
     protocol::{CallResult, LIMIT_EXCEEDED, PARSE_ERROR, Response, RpcError},
 };
-use crate::api::{context::ApiContext, identity::operator_id, limiter::now_ms};
+use crate::api::{
+    context::ApiContext, identity::operator_id, limiter::now_ms, listener::client_addr,
+};
 
 /// A finished HTTP answer.
 #[derive(Debug)]
@@ -234,7 +236,7 @@ pub async fn serve(
     let post_ctx = Arc::clone(&ctx);
     let post = warp::post()
         .and(warp::path::end())
-        .and(warp::addr::remote())
+        .and(client_addr())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .then(move |remote, headers, body| {
@@ -245,7 +247,7 @@ pub async fn serve(
     let ws_shutdown = shutdown.clone();
     let websocket = warp::path::end()
         .and(warp::ws())
-        .and(warp::addr::remote())
+        .and(client_addr())
         .and(warp::header::headers_cloned())
         .map(move |ws: warp::ws::Ws, remote, headers: HeaderMap| {
             let ctx = Arc::clone(&ws_ctx);
@@ -264,10 +266,11 @@ pub async fn serve(
             RpcError::invalid_request("JSON-RPC is served by POST (or WebSocket) on `/`"),
         ))
     });
-    let routes = post.or(websocket).or(other);
-    warp::serve(routes)
-        .incoming(listener)
-        .graceful(async move { shutdown.cancelled().await })
-        .run()
-        .await;
+    let routes = post
+        .or(websocket)
+        .or(other)
+        .map(warp::Reply::into_response)
+        .boxed();
+    let max_connections = ctx.settings.max_connections;
+    crate::api::listener::serve(routes, listener, max_connections, shutdown).await;
 }
