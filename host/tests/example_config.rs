@@ -43,6 +43,8 @@ async fn the_example_config_syncs_from_a_separate_devnet() {
         .env("ENABLE_DEVP2P", "false")
         .env("HYPASIS__PLUGINS__DIR", &plugins)
         .env("HYPASIS__METRICS__ENABLED", "false")
+        .env("HYPASIS__API__RPC__LISTEN", "127.0.0.1:0")
+        .env("HYPASIS__API__REST__LISTEN", "127.0.0.1:0")
         .env("HYPASIS_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -70,6 +72,35 @@ async fn the_example_config_syncs_from_a_separate_devnet() {
         "{}",
         log.join("\n")
     );
+    // The example's APIs answer (the addresses as logged).
+    let listening = |what: &str| -> String {
+        let line = log
+            .iter()
+            .find(|line| line.contains(what))
+            .unwrap_or_else(|| panic!("no `{what}` line in:\n{}", log.join("\n")));
+        let start = line.find("listen=").expect("a listen field") + "listen=".len();
+        line[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':')
+            .to_string()
+    };
+    let rpc = listening("JSON-RPC serving");
+    let rest = listening("REST and the status page serving");
+    let client = reqwest::Client::new();
+    let number: serde_json::Value = client
+        .post(format!("http://{rpc}"))
+        .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(number["result"].is_string(), "{number}");
+    let health = client.get(format!("http://{rest}/health")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
