@@ -99,7 +99,11 @@ async fn the_example_config_syncs_from_a_separate_devnet() {
         .await
         .unwrap();
     assert!(number["result"].is_string(), "{number}");
-    let health = client.get(format!("http://{rest}/health")).send().await.unwrap();
+    let health = client
+        .get(format!("http://{rest}/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -83,8 +83,20 @@ impl Connection {
         })
     }
 
-    /// Posts `body` and returns the response body.
-    async fn post(&mut self, body: &str) -> anyhow::Result<&[u8]> {
+    /// Reads more bytes into the buffer.
+    async fn fill(&mut self) -> anyhow::Result<()> {
+        let mut chunk = [0u8; 64 * 1024];
+        let read = self.stream.read(&mut chunk).await?;
+        if read == 0 {
+            bail!("connection closed");
+        }
+        self.buffer.extend_from_slice(&chunk[..read]);
+        Ok(())
+    }
+
+    /// Posts `body` and returns the response body (by Content-Length, or
+    /// chunked, as go-ethereum sends large answers).
+    async fn post(&mut self, body: &str) -> anyhow::Result<Vec<u8>> {
         let request = format!(
             "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
@@ -92,39 +104,59 @@ impl Connection {
         );
         self.stream.write_all(request.as_bytes()).await?;
         self.buffer.clear();
-        let (header_end, length) = loop {
-            let mut chunk = [0u8; 16 * 1024];
-            let read = self.stream.read(&mut chunk).await?;
-            if read == 0 {
-                bail!("connection closed");
-            }
-            self.buffer.extend_from_slice(&chunk[..read]);
+        let header_end = loop {
             if let Some(end) = find(&self.buffer, b"\r\n\r\n") {
-                let head = std::str::from_utf8(&self.buffer[..end]).context("response head")?;
-                if !head.starts_with("HTTP/1.1 200") {
-                    bail!("{}", head.lines().next().unwrap_or_default());
-                }
-                let length = head
-                    .lines()
-                    .find_map(|line| {
-                        let (name, value) = line.split_once(':')?;
-                        name.eq_ignore_ascii_case("content-length")
-                            .then(|| value.trim().parse::<usize>().ok())
-                            .flatten()
-                    })
-                    .context("a response without Content-Length")?;
-                break (end + 4, length);
+                break end;
             }
+            self.fill().await?;
         };
-        while self.buffer.len() < header_end + length {
-            let mut chunk = [0u8; 64 * 1024];
-            let read = self.stream.read(&mut chunk).await?;
-            if read == 0 {
-                bail!("connection closed mid-body");
-            }
-            self.buffer.extend_from_slice(&chunk[..read]);
+        let head = std::str::from_utf8(&self.buffer[..header_end])
+            .context("response head")?
+            .to_string();
+        if !head.starts_with("HTTP/1.1 200") {
+            bail!("{}", head.lines().next().unwrap_or_default());
         }
-        Ok(&self.buffer[header_end..header_end + length])
+        let field = |wanted: &str| {
+            head.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case(wanted)
+                    .then(|| value.trim().to_string())
+            })
+        };
+        let mut position = header_end + 4;
+        if let Some(length) = field("content-length") {
+            let length: usize = length.parse().context("Content-Length")?;
+            while self.buffer.len() < position + length {
+                self.fill().await?;
+            }
+            return Ok(self.buffer[position..position + length].to_vec());
+        }
+        if !field("transfer-encoding").is_some_and(|value| value.eq_ignore_ascii_case("chunked")) {
+            bail!("a response with neither Content-Length nor chunked encoding");
+        }
+        let mut out = Vec::new();
+        loop {
+            let line_end = loop {
+                if let Some(end) = find(&self.buffer[position..], b"\r\n") {
+                    break position + end;
+                }
+                self.fill().await?;
+            };
+            let size_text =
+                std::str::from_utf8(&self.buffer[position..line_end]).context("chunk size")?;
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .context("chunk size")?;
+            position = line_end + 2;
+            while self.buffer.len() < position + size + 2 {
+                self.fill().await?;
+            }
+            out.extend_from_slice(&self.buffer[position..position + size]);
+            position += size + 2;
+            if size == 0 {
+                return Ok(out);
+            }
+        }
     }
 }
 
@@ -167,7 +199,7 @@ async fn caller(
         let elapsed = started.elapsed();
         let counted = counting.load(Ordering::Relaxed);
         match outcome {
-            Ok(answer) if find(answer, br#""result":{"#).is_some() => {
+            Ok(answer) if find(&answer, br#""result":{"#).is_some() => {
                 if counted {
                     tally.requests.fetch_add(1, Ordering::Relaxed);
                     tally
