@@ -436,6 +436,14 @@ impl Devnet {
         self.chain.read().head().number()
     }
 
+    /// Renders blocks `range` (full) and their receipts into the upstream
+    /// endpoints' shared render cache (see [`UpstreamEndpoint::prerender`]).
+    pub fn prerender(&self, range: std::ops::RangeInclusive<u64>) {
+        if let Some(endpoint) = self.endpoints.first() {
+            endpoint.prerender(range);
+        }
+    }
+
     /// Stops or restarts block production.
     pub fn set_growing(&self, growing: bool) {
         self.growing

@@ -161,6 +161,24 @@ impl UpstreamEndpoint {
         Some(Arc::new(shown))
     }
 
+    /// Renders the full-block and receipt JSON of canonical blocks `range`
+    /// into the shared cache, the way a provider's serving layer holds it,
+    /// so that a benchmark measures the client rather than this renderer.
+    pub fn prerender(&self, range: std::ops::RangeInclusive<u64>) {
+        let blocks: Vec<Arc<DevBlock>> = {
+            let chain = self.chain.read();
+            range
+                .filter_map(|number| chain.by_number(number).cloned())
+                .collect()
+        };
+        for block in blocks {
+            self.rendered
+                .get_or_render(block.hash, 1, || render::block(&block, true));
+            self.rendered
+                .get_or_render(block.hash, 2, || render::receipts(&block));
+        }
+    }
+
     /// Answers one call; block and receipt JSON of honest answers is
     /// rendered once per block and then served as text.
     pub fn call_reply(&self, method: &str, params: &Value) -> Result<Reply, RpcError> {

@@ -10,6 +10,7 @@ pub mod bor;
 pub mod checkpoint;
 pub mod rootchain;
 pub mod roots;
+pub mod rpc_decode;
 pub mod rpc_json;
 pub mod schedule;
 pub mod spec;

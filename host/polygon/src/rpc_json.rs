@@ -5,7 +5,7 @@
 
 use alloy_consensus::{Header, Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
-use alloy_primitives::{Address, B64, B256, Bloom, Bytes, U256};
+use alloy_primitives::{Address, B256, Bloom, U256};
 use serde_json::{Map, Value, json};
 
 use crate::state_sync::{STATE_SYNC_TX_TYPE, decode_state_sync_tx};
@@ -45,17 +45,6 @@ pub fn data(bytes: &[u8]) -> Value {
     Value::String(String::from_utf8(out).unwrap_or_default())
 }
 
-fn field<'a>(object: &'a Value, name: &'static str) -> Result<&'a str, JsonShapeError> {
-    object
-        .get(name)
-        .and_then(Value::as_str)
-        .ok_or(JsonShapeError::Missing(name))
-}
-
-fn optional<'a>(object: &'a Value, name: &'static str) -> Option<&'a str> {
-    object.get(name).and_then(Value::as_str)
-}
-
 fn invalid(field: &'static str, reason: impl ToString) -> JsonShapeError {
     JsonShapeError::Invalid {
         field,
@@ -77,7 +66,8 @@ pub fn parse_u64(name: &'static str, text: &str) -> Result<u64, JsonShapeError> 
     u64::from_str_radix(digits, 16).map_err(|error| invalid(name, error))
 }
 
-fn parse_u256(name: &'static str, text: &str) -> Result<U256, JsonShapeError> {
+/// Parses a `0x` hex quantity into a U256.
+pub fn parse_u256(name: &'static str, text: &str) -> Result<U256, JsonShapeError> {
     let digits = text
         .strip_prefix("0x")
         .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
@@ -96,10 +86,23 @@ fn hex_decode(digits: &str) -> Option<Vec<u8>> {
     hex::decode(digits).ok()
 }
 
-fn parse_fixed<const N: usize>(name: &'static str, text: &str) -> Result<[u8; N], JsonShapeError> {
-    parse_bytes(name, text)?
-        .try_into()
-        .map_err(|bytes: Vec<u8>| invalid(name, format!("{} bytes, expected {N}", bytes.len())))
+/// Parses exactly `N` bytes of `0x` hex.
+pub fn parse_fixed<const N: usize>(
+    name: &'static str,
+    text: &str,
+) -> Result<[u8; N], JsonShapeError> {
+    let digits = text
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
+    if digits.len() != 2 * N {
+        return Err(invalid(
+            name,
+            format!("{} hex digits, expected {}", digits.len(), 2 * N),
+        ));
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(digits, &mut out).map_err(|_| invalid(name, "not hex"))?;
+    Ok(out)
 }
 
 /// Parses a 32-byte hash.
@@ -111,41 +114,10 @@ pub fn parse_b256(name: &'static str, text: &str) -> Result<B256, JsonShapeError
 /// Optional fields are taken exactly when present, so the RLP and hash
 /// match the producer's.
 pub fn header_from_json(block: &Value) -> Result<Header, JsonShapeError> {
-    let optional_u64 = |name: &'static str| {
-        optional(block, name)
-            .map(|text| parse_u64(name, text))
-            .transpose()
-    };
-    let optional_b256 = |name: &'static str| {
-        optional(block, name)
-            .map(|text| parse_b256(name, text))
-            .transpose()
-    };
-    Ok(Header {
-        parent_hash: parse_b256("parentHash", field(block, "parentHash")?)?,
-        ommers_hash: parse_b256("sha3Uncles", field(block, "sha3Uncles")?)?,
-        beneficiary: Address::from(parse_fixed::<20>("miner", field(block, "miner")?)?),
-        state_root: parse_b256("stateRoot", field(block, "stateRoot")?)?,
-        transactions_root: parse_b256("transactionsRoot", field(block, "transactionsRoot")?)?,
-        receipts_root: parse_b256("receiptsRoot", field(block, "receiptsRoot")?)?,
-        logs_bloom: Bloom::from(parse_fixed::<256>("logsBloom", field(block, "logsBloom")?)?),
-        difficulty: parse_u256("difficulty", field(block, "difficulty")?)?,
-        number: parse_u64("number", field(block, "number")?)?,
-        gas_limit: parse_u64("gasLimit", field(block, "gasLimit")?)?,
-        gas_used: parse_u64("gasUsed", field(block, "gasUsed")?)?,
-        timestamp: parse_u64("timestamp", field(block, "timestamp")?)?,
-        extra_data: Bytes::from(parse_bytes("extraData", field(block, "extraData")?)?),
-        mix_hash: parse_b256("mixHash", field(block, "mixHash")?)?,
-        nonce: B64::from(parse_fixed::<8>("nonce", field(block, "nonce")?)?),
-        base_fee_per_gas: optional_u64("baseFeePerGas")?,
-        withdrawals_root: optional_b256("withdrawalsRoot")?,
-        blob_gas_used: optional_u64("blobGasUsed")?,
-        excess_blob_gas: optional_u64("excessBlobGas")?,
-        parent_beacon_block_root: optional_b256("parentBeaconBlockRoot")?,
-        requests_hash: optional_b256("requestsHash")?,
-        block_access_list_hash: optional_b256("blockAccessListHash")?,
-        slot_number: optional_u64("slotNumber")?,
-    })
+    crate::rpc_decode::from_value::<crate::rpc_decode::BlockJson<'_, serde::de::IgnoredAny>>(
+        "block", block,
+    )?
+    .to_header()
 }
 
 /// The header fields of a block's JSON (without `transactions`, `uncles`,
@@ -402,6 +374,7 @@ pub fn transaction_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy_primitives::Bytes;
 
     #[test]
     fn quantities_and_data() {
@@ -540,21 +513,7 @@ pub fn receipt_json(view: &ReceiptView<'_>) -> Value {
 /// Rebuilds a log from its JSON (`address`, `topics`, `data`), as receipts
 /// and `eth_getLogs` carry it.
 pub fn log_from_json(log: &Value) -> Result<alloy_primitives::Log, JsonShapeError> {
-    let address = Address::from(parse_fixed::<20>("address", field(log, "address")?)?);
-    let topics = log
-        .get("topics")
-        .and_then(Value::as_array)
-        .ok_or(JsonShapeError::Missing("topics"))?
-        .iter()
-        .map(|topic| {
-            topic
-                .as_str()
-                .ok_or_else(|| invalid("topics", "a topic is not a string"))
-                .and_then(|text| parse_b256("topics", text))
-        })
-        .collect::<Result<Vec<B256>, _>>()?;
-    let data = Bytes::from(parse_bytes("data", field(log, "data")?)?);
-    Ok(alloy_primitives::Log::new_unchecked(address, topics, data))
+    crate::rpc_decode::log_from_value(log)
 }
 
 /// A receipt's consensus fields rebuilt from its JSON (as
@@ -564,42 +523,8 @@ pub fn log_from_json(log: &Value) -> Result<alloy_primitives::Log, JsonShapeErro
 pub fn receipt_from_json(
     receipt: &Value,
 ) -> Result<(u8, alloy_consensus::ReceiptWithBloom), JsonShapeError> {
-    let tx_type = match optional(receipt, "type") {
-        Some(text) => u8::try_from(parse_u64("type", text)?)
-            .map_err(|_| invalid("type", format!("`{text}` is not a transaction type")))?,
-        None => 0,
-    };
-    let status = match optional(receipt, "status") {
-        Some(text) => match parse_u64("status", text)? {
-            0 => alloy_consensus::Eip658Value::Eip658(false),
-            1 => alloy_consensus::Eip658Value::Eip658(true),
-            other => return Err(invalid("status", format!("{other} is neither 0 nor 1"))),
-        },
-        None => alloy_consensus::Eip658Value::PostState(parse_b256(
-            "root",
-            optional(receipt, "root").ok_or(JsonShapeError::Missing("status"))?,
-        )?),
-    };
-    let logs = receipt
-        .get("logs")
-        .and_then(Value::as_array)
-        .ok_or(JsonShapeError::Missing("logs"))?
-        .iter()
-        .map(log_from_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    let inner = alloy_consensus::Receipt {
-        status,
-        cumulative_gas_used: parse_u64("cumulativeGasUsed", field(receipt, "cumulativeGasUsed")?)?,
-        logs,
-    };
-    let bloom = Bloom::from(parse_fixed::<256>(
-        "logsBloom",
-        field(receipt, "logsBloom")?,
-    )?);
-    Ok((
-        tx_type,
-        alloy_consensus::ReceiptWithBloom::new(inner, bloom),
-    ))
+    crate::rpc_decode::from_value::<crate::rpc_decode::ReceiptJson<'_>>("receipt", receipt)?
+        .to_receipt()
 }
 
 /// The consensus encoding of a receipt (what the receipt trie and eth/68
@@ -620,29 +545,20 @@ pub fn encode_receipt(tx_type: u8, receipt: &alloy_consensus::ReceiptWithBloom) 
 /// events in `stateSyncData`, as [`transaction_json`] renders them, encoded
 /// by [`encode_state_sync_tx`](crate::state_sync::encode_state_sync_tx).
 pub fn state_sync_tx_from_json(tx: &Value) -> Result<Vec<u8>, JsonShapeError> {
-    let events = tx
-        .get("stateSyncData")
-        .and_then(Value::as_array)
-        .ok_or(JsonShapeError::Missing("stateSyncData"))?
-        .iter()
-        .map(|event| {
-            Ok(crate::state_sync::StateSyncData {
-                id: parse_u64("stateSyncData.id", field(event, "id")?)?,
-                contract: Address::from(parse_fixed::<20>(
-                    "stateSyncData.contract",
-                    field(event, "contract")?,
-                )?),
-                data: Bytes::from(parse_bytes("stateSyncData.data", field(event, "data")?)?),
-                tx_hash: parse_b256("stateSyncData.txHash", field(event, "txHash")?)?,
-            })
-        })
-        .collect::<Result<Vec<_>, JsonShapeError>>()?;
-    Ok(crate::state_sync::encode_state_sync_tx(&events))
+    let parsed: crate::rpc_decode::TransactionJson<'_> =
+        crate::rpc_decode::from_value("transaction", tx)?;
+    if parsed.tx_type()? != u64::from(STATE_SYNC_TX_TYPE) {
+        return Err(invalid("type", "not a state-sync transaction"));
+    }
+    parsed
+        .envelope()?
+        .map_err(|unsupported| invalid("type", unsupported))
 }
 
 #[cfg(test)]
 mod from_json_tests {
     use super::*;
+    use alloy_primitives::Bytes;
     use crate::state_sync::{StateSyncData, encode_state_sync_tx};
     use alloy_eips::eip2718::Encodable2718;
 
