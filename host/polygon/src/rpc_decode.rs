@@ -22,7 +22,10 @@ use alloy_primitives::{Address, B64, B256, Bloom, Bytes, Log, Signature, TxKind,
 use serde::Deserialize;
 
 use crate::{
-    rpc_json::{JsonShapeError, parse_b256, parse_bytes, parse_fixed as fixed, parse_u64, parse_u256 as u256},
+    rpc_json::{
+        JsonShapeError, parse_b256, parse_bytes, parse_fixed as fixed, parse_u64,
+        parse_u256 as u256,
+    },
     state_sync::{STATE_SYNC_TX_TYPE, StateSyncData, encode_state_sync_tx},
 };
 
@@ -54,7 +57,11 @@ fn hash(name: &'static str, text: &str) -> Result<B256, JsonShapeError> {
 /// transactions as `T` (a [`TransactionJson`] for full ones, a [`TxHash`]
 /// for only their hashes, [`serde::de::IgnoredAny`] to skip them), the uncles.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", default, bound(deserialize = "T: Deserialize<'de>, 'de: 'a"))]
+#[serde(
+    rename_all = "camelCase",
+    default,
+    bound(deserialize = "T: Deserialize<'de>, 'de: 'a")
+)]
 pub struct BlockJson<'a, T> {
     #[serde(borrow)]
     parent_hash: Option<&'a str>,
@@ -148,8 +155,10 @@ impl<T> Default for BlockJson<'_, T> {
 impl<T> BlockJson<'_, T> {
     /// The consensus header.
     pub fn to_header(&self) -> Result<Header, JsonShapeError> {
-        let optional_u64 = |value: Option<&str>, name| value.map(|text| parse_u64(name, text)).transpose();
-        let optional_hash = |value: Option<&str>, name| value.map(|text| hash(name, text)).transpose();
+        let optional_u64 =
+            |value: Option<&str>, name| value.map(|text| parse_u64(name, text)).transpose();
+        let optional_hash =
+            |value: Option<&str>, name| value.map(|text| hash(name, text)).transpose();
         Ok(Header {
             parent_hash: hash("parentHash", need(self.parent_hash, "parentHash")?)?,
             ommers_hash: hash("sha3Uncles", need(self.sha3_uncles, "sha3Uncles")?)?,
@@ -160,13 +169,19 @@ impl<T> BlockJson<'_, T> {
                 need(self.transactions_root, "transactionsRoot")?,
             )?,
             receipts_root: hash("receiptsRoot", need(self.receipts_root, "receiptsRoot")?)?,
-            logs_bloom: Bloom::from(fixed::<256>("logsBloom", need(self.logs_bloom, "logsBloom")?)?),
+            logs_bloom: Bloom::from(fixed::<256>(
+                "logsBloom",
+                need(self.logs_bloom, "logsBloom")?,
+            )?),
             difficulty: u256("difficulty", need(self.difficulty, "difficulty")?)?,
             number: parse_u64("number", need(self.number, "number")?)?,
             gas_limit: parse_u64("gasLimit", need(self.gas_limit, "gasLimit")?)?,
             gas_used: parse_u64("gasUsed", need(self.gas_used, "gasUsed")?)?,
             timestamp: parse_u64("timestamp", need(self.timestamp, "timestamp")?)?,
-            extra_data: Bytes::from(parse_bytes("extraData", need(self.extra_data, "extraData")?)?),
+            extra_data: Bytes::from(parse_bytes(
+                "extraData",
+                need(self.extra_data, "extraData")?,
+            )?),
             mix_hash: hash("mixHash", need(self.mix_hash, "mixHash")?)?,
             nonce: B64::from(fixed::<8>("nonce", need(self.nonce, "nonce")?)?),
             base_fee_per_gas: optional_u64(self.base_fee_per_gas, "baseFeePerGas")?,
@@ -401,7 +416,10 @@ impl<'a> TransactionJson<'a> {
                     chain_id: self.chain_id()?,
                     nonce,
                     gas_limit,
-                    max_fee_per_gas: u128_of("maxFeePerGas", need(self.max_fee_per_gas, "maxFeePerGas")?)?,
+                    max_fee_per_gas: u128_of(
+                        "maxFeePerGas",
+                        need(self.max_fee_per_gas, "maxFeePerGas")?,
+                    )?,
                     max_priority_fee_per_gas: u128_of(
                         "maxPriorityFeePerGas",
                         need(self.max_priority_fee_per_gas, "maxPriorityFeePerGas")?,
@@ -418,7 +436,10 @@ impl<'a> TransactionJson<'a> {
                     chain_id: self.chain_id()?,
                     nonce,
                     gas_limit,
-                    max_fee_per_gas: u128_of("maxFeePerGas", need(self.max_fee_per_gas, "maxFeePerGas")?)?,
+                    max_fee_per_gas: u128_of(
+                        "maxFeePerGas",
+                        need(self.max_fee_per_gas, "maxFeePerGas")?,
+                    )?,
                     max_priority_fee_per_gas: u128_of(
                         "maxPriorityFeePerGas",
                         need(self.max_priority_fee_per_gas, "maxPriorityFeePerGas")?,
@@ -447,7 +468,10 @@ impl<'a> TransactionJson<'a> {
                     chain_id: self.chain_id()?,
                     nonce,
                     gas_limit,
-                    max_fee_per_gas: u128_of("maxFeePerGas", need(self.max_fee_per_gas, "maxFeePerGas")?)?,
+                    max_fee_per_gas: u128_of(
+                        "maxFeePerGas",
+                        need(self.max_fee_per_gas, "maxFeePerGas")?,
+                    )?,
                     max_priority_fee_per_gas: u128_of(
                         "maxPriorityFeePerGas",
                         need(self.max_priority_fee_per_gas, "maxPriorityFeePerGas")?,
@@ -491,7 +515,8 @@ impl<'a> TransactionJson<'a> {
 
 fn authorization(item: &AuthorizationJson<'_>) -> Result<SignedAuthorization, JsonShapeError> {
     let parity = parse_u64("authorizationList.yParity", item.y_parity)?;
-    let parity = u8::try_from(parity).map_err(|_| invalid("authorizationList.yParity", "not a byte"))?;
+    let parity =
+        u8::try_from(parity).map_err(|_| invalid("authorizationList.yParity", "not a byte"))?;
     Ok(SignedAuthorization::new_unchecked(
         Authorization {
             chain_id: u256("authorizationList.chainId", item.chain_id)?,
@@ -520,11 +545,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for TxHash<'a> {
                 f.write_str("a transaction hash or a transaction object")
             }
 
-            fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<Self::Value, E> {
                 Ok(TxHash(Some(text)))
             }
 
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
                 let mut found = None;
                 while let Some(key) = map.next_key::<&'de str>()? {
                     if key == "hash" {
@@ -626,7 +657,10 @@ impl ReceiptJson<'_> {
             )?,
             logs,
         };
-        let bloom = Bloom::from(fixed::<256>("logsBloom", need(self.logs_bloom, "logsBloom")?)?);
+        let bloom = Bloom::from(fixed::<256>(
+            "logsBloom",
+            need(self.logs_bloom, "logsBloom")?,
+        )?);
         Ok((tx_type, ReceiptWithBloom::new(receipt, bloom)))
     }
 }
@@ -647,6 +681,9 @@ pub fn from_value<'a, T: Deserialize<'a>>(
 }
 
 /// Decodes `T` from JSON text, naming `what` on a shape error.
-pub fn from_text<'a, T: Deserialize<'a>>(what: &'static str, text: &'a str) -> Result<T, JsonShapeError> {
+pub fn from_text<'a, T: Deserialize<'a>>(
+    what: &'static str,
+    text: &'a str,
+) -> Result<T, JsonShapeError> {
     serde_json::from_str(text).map_err(|error| invalid(what, error))
 }

@@ -558,9 +558,9 @@ pub fn state_sync_tx_from_json(tx: &Value) -> Result<Vec<u8>, JsonShapeError> {
 #[cfg(test)]
 mod from_json_tests {
     use super::*;
-    use alloy_primitives::Bytes;
     use crate::state_sync::{StateSyncData, encode_state_sync_tx};
     use alloy_eips::eip2718::Encodable2718;
+    use alloy_primitives::Bytes;
 
     fn view<'a>(
         tx_type: u8,

@@ -10,7 +10,6 @@
 //!
 //! Roots are not checked here: that is the validation level's job.
 
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::Encodable;
 use hypasis_plugin_sdk::api::{
@@ -19,14 +18,11 @@ use hypasis_plugin_sdk::api::{
 };
 use hypasis_polygon::{
     roots::{encode_body, encode_envelopes},
-    rpc_json::{
-        encode_receipt, header_from_json, parse_b256, parse_u64, receipt_from_json,
-        state_sync_tx_from_json,
-    },
-    state_sync::{STATE_SYNC_TX_TYPE, bor_receipt_tx_hash},
+    rpc_decode::{BlockJson, ReceiptJson, TransactionJson, TxHash, from_text},
+    rpc_json::{encode_receipt, parse_b256},
+    state_sync::bor_receipt_tx_hash,
 };
-use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::UpstreamError;
 
@@ -67,21 +63,18 @@ fn unsupported(endpoint: &str, block: u64, reason: impl Into<String>) -> Upstrea
     }
 }
 
-fn hash_field(value: &Value, name: &'static str) -> Option<B256> {
-    value
-        .get(name)
-        .and_then(Value::as_str)
-        .and_then(|text| parse_b256(name, text).ok())
-}
-
 /// Rebuilds block `expected`'s header from `block` (an
-/// `eth_getBlockByNumber` result) and checks its hash.
+/// `eth_getBlockByNumber` result, hashes or full transactions) and checks
+/// its hash.
 pub fn check_header(
     endpoint: &str,
     expected: u64,
-    block: &Value,
+    block: &RawValue,
 ) -> Result<CheckedHeader, UpstreamError> {
-    let header = header_from_json(block)
+    let parsed: BlockJson<'_, TxHash<'_>> = from_text("block", block.get())
+        .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
+    let header = parsed
+        .to_header()
         .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
     if header.number != expected {
         return Err(bad(
@@ -90,7 +83,9 @@ pub fn check_header(
             format!("asked for block {expected}, got block {}", header.number),
         ));
     }
-    let claimed = hash_field(block, "hash")
+    let claimed = parsed
+        .hash
+        .and_then(|text| parse_b256("hash", text).ok())
         .ok_or_else(|| bad(endpoint, expected, "field `hash` is missing or not a hash"))?;
     let mut rlp = Vec::with_capacity(header.length());
     header.encode(&mut rlp);
@@ -105,32 +100,29 @@ pub fn check_header(
     if header.withdrawals_root.is_some() {
         return Err(unsupported(endpoint, expected, "blocks with withdrawals"));
     }
-    if block
-        .get("uncles")
-        .and_then(Value::as_array)
+    if parsed
+        .uncles
+        .as_ref()
         .is_some_and(|uncles| !uncles.is_empty())
     {
         return Err(unsupported(endpoint, expected, "blocks with uncles"));
     }
     let bor_tx_hash = bor_receipt_tx_hash(expected, &claimed);
-    let transactions = block
-        .get("transactions")
-        .and_then(Value::as_array)
+    let transactions = parsed
+        .transactions
         .ok_or_else(|| bad(endpoint, expected, "field `transactions` is missing"))?;
     let mut tx_hashes = Vec::with_capacity(transactions.len());
     let mut lists_bor_tx = false;
     for (index, tx) in transactions.iter().enumerate() {
-        let hash = match tx {
-            Value::String(text) => parse_b256("transactions", text).ok(),
-            other => hash_field(other, "hash"),
-        }
-        .ok_or_else(|| {
-            bad(
-                endpoint,
-                expected,
-                format!("transaction {index} has no hash"),
-            )
-        })?;
+        let hash =
+            tx.0.and_then(|text| parse_b256("transactions", text).ok())
+                .ok_or_else(|| {
+                    bad(
+                        endpoint,
+                        expected,
+                        format!("transaction {index} has no hash"),
+                    )
+                })?;
         if hash == bor_tx_hash {
             lists_bor_tx = true;
         } else {
@@ -152,50 +144,46 @@ fn transaction_bytes(
     endpoint: &str,
     block: u64,
     index: usize,
-    tx: &Value,
+    tx: &TransactionJson<'_>,
 ) -> Result<Vec<u8>, UpstreamError> {
-    let tx_type = match tx.get("type").and_then(Value::as_str) {
-        Some(text) => parse_u64("type", text)
-            .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")))?,
-        None => 0,
-    };
-    if tx_type == u64::from(STATE_SYNC_TX_TYPE) {
-        return state_sync_tx_from_json(tx)
-            .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")));
-    }
-    if tx_type > 4 {
-        return Err(unsupported(
+    match tx.envelope() {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(unknown)) => Err(unsupported(
             endpoint,
             block,
-            format!("transaction {index} has type {tx_type:#x}"),
-        ));
+            format!("transaction {index}: {unknown}"),
+        )),
+        Err(error) => Err(bad(
+            endpoint,
+            block,
+            format!("transaction {index}: {error}"),
+        )),
     }
-    let parsed = alloy_rpc_types_eth::Transaction::<alloy_consensus::TxEnvelope>::deserialize(tx)
-        .map_err(|error| bad(endpoint, block, format!("transaction {index}: {error}")))?;
-    Ok(parsed.inner.into_inner().encoded_2718())
 }
 
 /// The body `[transactions, uncles]` from a block's full transactions.
 pub fn body(
     endpoint: &str,
     header: &CheckedHeader,
-    block: &Value,
+    block: &RawValue,
 ) -> Result<Vec<u8>, UpstreamError> {
     let number = header.number;
-    let transactions = block
-        .get("transactions")
-        .and_then(Value::as_array)
+    let parsed: BlockJson<'_, TransactionJson<'_>> =
+        from_text("block", block.get()).map_err(|error| {
+            bad(
+                endpoint,
+                number,
+                format!("the block's transactions are not full transaction objects: {error}"),
+            )
+        })?;
+    let transactions = parsed
+        .transactions
         .ok_or_else(|| bad(endpoint, number, "field `transactions` is missing"))?;
     let mut envelopes = Vec::with_capacity(transactions.len());
     for (index, tx) in transactions.iter().enumerate() {
-        if !tx.is_object() {
-            return Err(bad(
-                endpoint,
-                number,
-                format!("transaction {index} is not a full transaction object"),
-            ));
-        }
-        let claimed = hash_field(tx, "hash")
+        let claimed = tx
+            .hash
+            .and_then(|text| parse_b256("hash", text).ok())
             .ok_or_else(|| bad(endpoint, number, format!("transaction {index} has no hash")))?;
         if claimed == header.bor_tx_hash {
             // Bor's derived transaction for the bor receipt: not in the body.
@@ -222,23 +210,32 @@ pub fn body(
 pub fn receipts(
     endpoint: &str,
     header: &CheckedHeader,
-    receipts: &Value,
+    receipts: &RawValue,
 ) -> Result<(Vec<u8>, Option<Vec<u8>>), UpstreamError> {
     let number = header.number;
-    let list = receipts
-        .as_array()
-        .ok_or_else(|| bad(endpoint, number, "receipts are not a list"))?;
+    let list: Vec<ReceiptJson<'_>> = from_text("receipts", receipts.get()).map_err(|error| {
+        bad(
+            endpoint,
+            number,
+            format!("receipts are not a list of receipts: {error}"),
+        )
+    })?;
     let mut envelopes = Vec::with_capacity(list.len());
     let mut state_sync = None;
     for (index, receipt) in list.iter().enumerate() {
-        let tx_hash = hash_field(receipt, "transactionHash").ok_or_else(|| {
-            bad(
-                endpoint,
-                number,
-                format!("receipt {index} has no transactionHash"),
-            )
-        })?;
-        if let Some(block_hash) = hash_field(receipt, "blockHash")
+        let tx_hash = receipt
+            .transaction_hash
+            .and_then(|text| parse_b256("transactionHash", text).ok())
+            .ok_or_else(|| {
+                bad(
+                    endpoint,
+                    number,
+                    format!("receipt {index} has no transactionHash"),
+                )
+            })?;
+        if let Some(block_hash) = receipt
+            .block_hash
+            .and_then(|text| parse_b256("blockHash", text).ok())
             && block_hash != header.hash
         {
             return Err(bad(
@@ -247,7 +244,8 @@ pub fn receipts(
                 format!("receipt {index} is of block {block_hash}"),
             ));
         }
-        let (tx_type, mut parsed) = receipt_from_json(receipt)
+        let (tx_type, mut parsed) = receipt
+            .to_receipt()
             .map_err(|error| bad(endpoint, number, format!("receipt {index}: {error}")))?;
         if tx_hash == header.bor_tx_hash {
             parsed.receipt.cumulative_gas_used = 0;
@@ -295,8 +293,8 @@ pub fn receipts(
 pub fn assemble(
     endpoint: &str,
     header: CheckedHeader,
-    block: &Value,
-    receipts_json: Option<&Value>,
+    block: &RawValue,
+    receipts_json: Option<&RawValue>,
     bodies: bool,
 ) -> Result<RawBlock, UpstreamError> {
     let body = bodies.then(|| body(endpoint, &header, block)).transpose()?;
@@ -321,11 +319,12 @@ pub fn assemble(
 mod tests {
     use super::*;
     use alloy_consensus::Header;
+    use alloy_eips::eip2718::Encodable2718;
     use hypasis_polygon::{
         roots::body_transactions,
         rpc_json::{data, header_json},
     };
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn block_json(header: &Header) -> Value {
         let mut json = Value::Object(header_json(header, &header.hash_slow()));
@@ -334,14 +333,20 @@ mod tests {
         json
     }
 
+    fn raw(json: &Value) -> Box<RawValue> {
+        RawValue::from_string(json.to_string()).unwrap()
+    }
+
     fn assemble_json(
         expected: u64,
         json: &Value,
         receipts: Option<&Value>,
         bodies: bool,
     ) -> Result<RawBlock, UpstreamError> {
-        let header = check_header("e", expected, json)?;
-        assemble("e", header, json, receipts, bodies)
+        let block = raw(json);
+        let receipts = receipts.map(raw);
+        let header = check_header("e", expected, &block)?;
+        assemble("e", header, &block, receipts.as_deref(), bodies)
     }
 
     #[test]

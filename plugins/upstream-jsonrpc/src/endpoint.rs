@@ -10,7 +10,6 @@ use std::{
 use hypasis_plugin_sdk::{ErrorKind, PluginError, tracing};
 use parking_lot::Mutex;
 use reqwest::Url;
-use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -120,8 +119,8 @@ impl Endpoint {
     }
 
     /// Sends one request body (whose first id is `key`) within the
-    /// endpoint's concurrency limit and returns the parsed answer.
-    pub async fn exchange(&self, key: u64, body: String) -> Result<Value, UpstreamError> {
+    /// endpoint's concurrency limit and returns the answer's bytes.
+    pub async fn exchange(&self, key: u64, body: String) -> Result<bytes::Bytes, UpstreamError> {
         let _permit = self
             .limit
             .acquire()
@@ -129,7 +128,7 @@ impl Endpoint {
             .map_err(|_| UpstreamError::Shutdown)?;
         match &self.transport {
             Transport::Http(http) => http.post(body).await,
-            Transport::Ws(ws) => ws.send(key, body).await,
+            Transport::Ws(ws) => ws.send(key, body).await.map(bytes::Bytes::from),
         }
     }
 

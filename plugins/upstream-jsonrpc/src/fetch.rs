@@ -8,14 +8,14 @@
 use futures_util::{StreamExt, TryStreamExt};
 use hypasis_plugin_sdk::api::{FetchRequest, RawBlock};
 use hypasis_polygon::rpc_json::{data, quantity};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     assemble::{CheckedHeader, assemble, check_header},
     endpoint::Endpoint,
     error::UpstreamError,
     options::Options,
-    rpc::{self, Call},
+    rpc::{self, Call, RawResult},
 };
 
 /// Fetches `request`'s blocks, ascending, all from `endpoint`.
@@ -52,7 +52,7 @@ async fn fetch_chunk(
     let blocks = rpc::send_all(endpoint, &calls, options).await?;
     let mut headers: Vec<CheckedHeader> = Vec::with_capacity(blocks.len());
     for (number, block) in numbers.iter().zip(&blocks) {
-        if block.is_null() {
+        if block.get() == "null" {
             return Err(UpstreamError::Missing {
                 endpoint: endpoint.name().into(),
                 block: *number,
@@ -61,7 +61,7 @@ async fn fetch_chunk(
         }
         headers.push(check_header(endpoint.name(), *number, block)?);
     }
-    let receipts: Option<Vec<Value>> = if receipts {
+    let receipts: Option<Vec<RawResult>> = if receipts {
         let calls: Vec<Call> = headers
             .iter()
             .map(|header| {
@@ -75,7 +75,7 @@ async fn fetch_chunk(
         if let Some((header, _)) = headers
             .iter()
             .zip(&answers)
-            .find(|(_, answer)| answer.is_null())
+            .find(|(_, answer)| answer.get() == "null")
         {
             return Err(UpstreamError::Missing {
                 endpoint: endpoint.name().into(),
@@ -95,7 +95,7 @@ async fn fetch_chunk(
             .zip(&blocks)
             .enumerate()
             .map(|(index, (header, block))| {
-                let receipts = receipts.and_then(|list| list.get(index));
+                let receipts = receipts.and_then(|list| list.get(index)).map(|raw| &**raw);
                 assemble(&name, header, block, receipts, bodies)
             })
             .collect::<Result<Vec<RawBlock>, UpstreamError>>()

@@ -7,7 +7,6 @@ use reqwest::{
     Client, StatusCode, Url,
     header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER},
 };
-use serde_json::Value;
 
 use crate::error::UpstreamError;
 
@@ -46,8 +45,8 @@ impl HttpTransport {
         }
     }
 
-    /// POSTs `body` and returns the parsed JSON answer.
-    pub async fn post(&self, body: String) -> Result<Value, UpstreamError> {
+    /// POSTs `body` and returns the answer's bytes (parsed by the caller).
+    pub async fn post(&self, body: String) -> Result<bytes::Bytes, UpstreamError> {
         let response = self
             .client
             .post(self.url.clone())
@@ -74,10 +73,7 @@ impl HttpTransport {
                 body: excerpt(&bytes),
             });
         }
-        serde_json::from_slice(&bytes).map_err(|error| UpstreamError::Malformed {
-            endpoint: self.name.clone(),
-            reason: format!("not JSON ({error}): {}", excerpt(&bytes)),
-        })
+        Ok(bytes)
     }
 
     /// Turns a reqwest error into ours, without the URL (it may hold credentials).
@@ -131,7 +127,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
-fn excerpt(bytes: &[u8]) -> String {
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out: String = text.chars().take(BODY_EXCERPT).collect();
     if text.chars().count() > BODY_EXCERPT {

@@ -7,9 +7,42 @@ use std::{
     time::Instant,
 };
 
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Value, json, value::RawValue};
 
-use crate::{backoff, endpoint::Endpoint, error::UpstreamError, options::Options, score::Outcome};
+use crate::{
+    backoff, endpoint::Endpoint, error::UpstreamError, http::excerpt, options::Options,
+    score::Outcome,
+};
+
+/// A call's result as the endpoint wrote it (decoded by whoever needs it:
+/// block answers straight into typed structures, small ones into a `Value`).
+pub type RawResult = Box<RawValue>;
+
+/// A `result` member: absent, or present (`null` included).
+#[derive(Debug, Default)]
+enum Member {
+    #[default]
+    Absent,
+    Present(RawResult),
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawResult::deserialize(deserializer).map(Member::Present)
+    }
+}
+
+/// One answer object of a response.
+#[derive(Debug, Deserialize)]
+struct AnswerObject {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    result: Member,
+    #[serde(default)]
+    error: Option<Value>,
+}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -44,7 +77,7 @@ pub async fn send(
     endpoint: &Endpoint,
     calls: &[Call],
     options: &Options,
-) -> Result<Vec<Result<Value, UpstreamError>>, UpstreamError> {
+) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
     if calls.is_empty() {
         return Ok(Vec::new());
     }
@@ -63,7 +96,7 @@ pub async fn send(
     let started = Instant::now();
     let answer = endpoint.exchange(first, body.to_string()).await;
     let latency = started.elapsed();
-    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, answer));
+    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, &answer));
     match &results {
         Ok(results) => {
             let answered = results
@@ -100,7 +133,7 @@ pub async fn call(
     params: Value,
     options: &Options,
 ) -> Result<Value, UpstreamError> {
-    send(endpoint, &[Call::new(method, params)], options)
+    let raw = send(endpoint, &[Call::new(method, params)], options)
         .await?
         .pop()
         .unwrap_or_else(|| {
@@ -108,7 +141,11 @@ pub async fn call(
                 endpoint: endpoint.name().into(),
                 reason: "no answer to the call".into(),
             })
-        })
+        })?;
+    serde_json::from_str(raw.get()).map_err(|error| UpstreamError::Malformed {
+        endpoint: endpoint.name().into(),
+        reason: format!("the result of `{method}` is not JSON: {error}"),
+    })
 }
 
 /// Sends `calls` in one request and retries the calls that failed with an
@@ -120,8 +157,8 @@ pub async fn send_all(
     endpoint: &Endpoint,
     calls: &[Call],
     options: &Options,
-) -> Result<Vec<Value>, UpstreamError> {
-    let mut results: Vec<Option<Value>> = vec![None; calls.len()];
+) -> Result<Vec<RawResult>, UpstreamError> {
+    let mut results: Vec<Option<RawResult>> = (0..calls.len()).map(|_| None).collect();
     let mut pending: Vec<usize> = (0..calls.len()).collect();
     let mut attempt = 0;
     loop {
@@ -149,54 +186,89 @@ pub async fn send_all(
             }
         }
     }
-    Ok(results.into_iter().map(Option::unwrap_or_default).collect())
+    Ok(results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(null))
+        .collect())
 }
 
-/// Matches an answer to the calls by id.
+fn null() -> RawResult {
+    RawValue::from_string("null".to_owned()).expect("`null` is JSON")
+}
+
+/// Matches an answer (the response body) to the calls by id.
 fn match_answers(
     endpoint: &str,
     calls: &[Call],
     first: u64,
-    answer: Value,
-) -> Result<Vec<Result<Value, UpstreamError>>, UpstreamError> {
+    answer: &[u8],
+) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
     let malformed = |reason: String| UpstreamError::Malformed {
         endpoint: endpoint.into(),
         reason,
     };
-    let items: Vec<Value> = match answer {
-        Value::Array(items) => items,
-        Value::Object(object)
-            if calls.len() == 1 || object.get("id").is_none_or(Value::is_null) =>
-        {
-            // A single answer, or an error for the whole batch.
-            if calls.len() > 1 {
-                let error = rpc_error(endpoint, "batch", &object)
-                    .unwrap_or_else(|| malformed("a single answer to a batch".into()));
-                return Err(error);
+    let starts_batch = answer
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|byte| *byte == b'[');
+    let items: Vec<AnswerObject> = if starts_batch {
+        serde_json::from_slice(answer).map_err(|error| {
+            malformed(format!(
+                "not JSON-RPC answers ({error}): {}",
+                excerpt(answer)
+            ))
+        })?
+    } else {
+        let single: Value = match serde_json::from_slice::<AnswerObject>(answer) {
+            Ok(object) => {
+                let whole_batch_error =
+                    calls.len() > 1 && object.id.as_ref().is_none_or(Value::is_null);
+                if whole_batch_error {
+                    // An error for the whole batch (id null).
+                    let error = object
+                        .error
+                        .as_ref()
+                        .and_then(|error| rpc_error(endpoint, "batch", error))
+                        .unwrap_or_else(|| malformed("a single answer to a batch".into()));
+                    return Err(error);
+                }
+                if calls.len() > 1 {
+                    return Err(malformed("a single answer to a batch".into()));
+                }
+                return match_items(endpoint, calls, first, vec![object]);
             }
-            vec![Value::Object(object)]
-        }
-        other => {
-            return Err(malformed(format!(
-                "expected {} answers, got {}",
-                calls.len(),
-                kind_of(&other)
-            )));
-        }
-    };
-    let mut slots: Vec<Option<Map<String, Value>>> = vec![None; calls.len()];
-    for item in items {
-        let Value::Object(object) = item else {
-            return Err(malformed("an answer is not an object".into()));
+            Err(_) => serde_json::from_slice(answer)
+                .map_err(|error| malformed(format!("not JSON ({error}): {}", excerpt(answer))))?,
         };
-        let id = object.get("id").and_then(Value::as_u64);
+        return Err(malformed(format!(
+            "expected {} answers, got {}",
+            calls.len(),
+            kind_of(&single)
+        )));
+    };
+    match_items(endpoint, calls, first, items)
+}
+
+fn match_items(
+    endpoint: &str,
+    calls: &[Call],
+    first: u64,
+    items: Vec<AnswerObject>,
+) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
+    let malformed = |reason: String| UpstreamError::Malformed {
+        endpoint: endpoint.into(),
+        reason,
+    };
+    let mut slots: Vec<Option<AnswerObject>> = (0..calls.len()).map(|_| None).collect();
+    for object in items {
+        let id = object.id.as_ref().and_then(Value::as_u64);
         let slot = id
             .and_then(|id| id.checked_sub(first))
             .and_then(|offset| usize::try_from(offset).ok())
             .filter(|offset| *offset < calls.len());
         match slot {
             Some(offset) => slots[offset] = Some(object),
-            None if calls.len() == 1 && object.contains_key("error") => slots[0] = Some(object),
+            None if calls.len() == 1 && object.error.is_some() => slots[0] = Some(object),
             None => return Err(malformed(format!("answer with unknown id {id:?}"))),
         }
     }
@@ -204,21 +276,30 @@ fn match_answers(
         .into_iter()
         .zip(calls)
         .map(|(slot, call)| {
-            let mut object =
+            let object =
                 slot.ok_or_else(|| malformed(format!("no answer to `{}`", call.method)))?;
-            if let Some(error) = rpc_error(endpoint, &call.method, &object) {
+            if let Some(error) = object
+                .error
+                .as_ref()
+                .and_then(|error| rpc_error(endpoint, &call.method, error))
+            {
                 return Ok(Err(error));
             }
-            object
-                .remove("result")
-                .map(Ok)
-                .ok_or_else(|| malformed(format!("answer to `{}` has no result", call.method)))
+            match object.result {
+                Member::Present(result) => Ok(Ok(result)),
+                Member::Absent => Err(malformed(format!(
+                    "answer to `{}` has no result",
+                    call.method
+                ))),
+            }
         })
         .collect()
 }
 
-fn rpc_error(endpoint: &str, method: &str, object: &Map<String, Value>) -> Option<UpstreamError> {
-    let error = object.get("error").filter(|error| !error.is_null())?;
+fn rpc_error(endpoint: &str, method: &str, error: &Value) -> Option<UpstreamError> {
+    if error.is_null() {
+        return None;
+    }
     Some(UpstreamError::Rpc {
         endpoint: endpoint.into(),
         method: method.into(),
@@ -246,6 +327,18 @@ fn kind_of(value: &Value) -> &'static str {
 mod tests {
     use super::*;
 
+    fn answers(
+        calls: &[Call],
+        first: u64,
+        answer: Value,
+    ) -> Result<Vec<Result<String, UpstreamError>>, UpstreamError> {
+        let results = match_answers("e", calls, first, answer.to_string().as_bytes())?;
+        Ok(results
+            .into_iter()
+            .map(|result| result.map(|raw| raw.get().to_string()))
+            .collect())
+    }
+
     fn calls(count: usize) -> Vec<Call> {
         (0..count)
             .map(|index| Call::new("eth_getBlockByNumber", json!([index])))
@@ -259,9 +352,9 @@ mod tests {
             {"jsonrpc": "2.0", "id": 10, "result": "a"},
             {"jsonrpc": "2.0", "id": 12, "error": {"code": -32603, "message": "boom"}},
         ]);
-        let results = match_answers("e", &calls(3), 10, answer).unwrap();
-        assert_eq!(results[0], Ok(json!("a")));
-        assert_eq!(results[1], Ok(json!("b")));
+        let results = answers(&calls(3), 10, answer).unwrap();
+        assert_eq!(results[0], Ok(r#""a""#.to_string()));
+        assert_eq!(results[1], Ok(r#""b""#.to_string()));
         let error = results[2].clone().unwrap_err();
         assert!(error.is_endpoint_trouble());
         assert_eq!(
@@ -272,20 +365,22 @@ mod tests {
 
     #[test]
     fn broken_answers_are_malformed() {
-        assert!(match_answers("e", &calls(2), 10, json!([{"id": 10, "result": 1}])).is_err());
-        assert!(match_answers("e", &calls(1), 10, json!("text")).is_err());
-        assert!(match_answers("e", &calls(1), 10, json!({"id": 10})).is_err());
-        assert!(match_answers("e", &calls(2), 10, json!([{"id": 99, "result": 1}])).is_err());
+        assert!(answers(&calls(2), 10, json!([{"id": 10, "result": 1}])).is_err());
+        assert!(answers(&calls(1), 10, json!("text")).is_err());
+        assert!(answers(&calls(1), 10, json!({"id": 10})).is_err());
+        assert!(answers(&calls(2), 10, json!([{"id": 99, "result": 1}])).is_err());
         // An error for a whole batch (id null) fails the request.
         let whole = json!({"id": null, "error": {"code": -32600, "message": "batch too large"}});
-        let error = match_answers("e", &calls(2), 10, whole).unwrap_err();
+        let error = answers(&calls(2), 10, whole).unwrap_err();
         assert!(matches!(error, UpstreamError::Rpc { code: -32600, .. }));
         // A single call answered with an error and a null id.
         let single = json!({"id": null, "error": {"code": -32005, "message": "limit"}});
-        let results = match_answers("e", &calls(1), 10, single).unwrap();
+        let results = answers(&calls(1), 10, single).unwrap();
         assert!(results[0].is_err());
         // A null result is a result.
-        let results = match_answers("e", &calls(1), 10, json!({"id": 10, "result": null})).unwrap();
-        assert_eq!(results[0], Ok(Value::Null));
+        let results = answers(&calls(1), 10, json!({"id": 10, "result": null})).unwrap();
+        assert_eq!(results[0], Ok("null".to_string()));
+        // Text that is not JSON at all.
+        assert!(match_answers("e", &calls(1), 10, b"<html>").is_err());
     }
 }

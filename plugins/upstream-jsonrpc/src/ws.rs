@@ -23,7 +23,7 @@ const MAX_MESSAGE: usize = 512 << 20;
 /// Who waits for an answer with a given id.
 enum Waiter {
     /// A call or batch: gets the whole answer.
-    Call(oneshot::Sender<Result<Value, UpstreamError>>),
+    Call(oneshot::Sender<Result<String, UpstreamError>>),
     /// An `eth_subscribe`: gets the subscription id; notifications then go to `sink`.
     Subscribe {
         reply: oneshot::Sender<Result<String, UpstreamError>>,
@@ -126,7 +126,8 @@ impl WsTransport {
 
     /// Sends `body` (a call or a batch whose first id is `key`) and waits
     /// for the answer.
-    pub async fn send(&self, key: u64, body: String) -> Result<Value, UpstreamError> {
+    /// Sends `body` (whose first id is `key`) and returns the answer's text.
+    pub async fn send(&self, key: u64, body: String) -> Result<String, UpstreamError> {
         let connection = self.connection().await?;
         let (reply, answer) = oneshot::channel();
         connection.waiters.lock().insert(key, Waiter::Call(reply));
@@ -286,7 +287,7 @@ fn route(connection: &Connection, text: &str) {
     };
     match waiter {
         Some(Waiter::Call(reply)) => {
-            let _ = reply.send(Ok(value));
+            let _ = reply.send(Ok(text.to_string()));
         }
         Some(Waiter::Subscribe { reply, sink }) => {
             let answer = match value.get("result").and_then(Value::as_str) {
