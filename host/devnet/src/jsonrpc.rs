@@ -67,7 +67,18 @@ impl From<Value> for Reply {
 fn response_text(id: &Value, outcome: Result<Reply, RpcError>) -> String {
     match outcome {
         Ok(Reply::Value(value)) => success(id, value).to_string(),
-        Ok(Reply::Raw(text)) => format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{text}}}"#),
+        Ok(Reply::Raw(text)) => {
+            // Sized once: answers are up to megabytes, and growing the
+            // string as `format!` does would copy them several times.
+            let id = id.to_string();
+            let mut out = String::with_capacity(text.len() + id.len() + 40);
+            out.push_str(r#"{"jsonrpc":"2.0","id":"#);
+            out.push_str(&id);
+            out.push_str(r#","result":"#);
+            out.push_str(&text);
+            out.push('}');
+            out
+        }
         Err(error) => failure(id, &error).to_string(),
     }
 }
@@ -125,10 +136,21 @@ pub fn answer(
                 message: "empty batch".into(),
             }),
         ),
-        Value::Array(calls) => format!(
-            "[{}]",
-            calls.iter().map(&mut one).collect::<Vec<_>>().join(",")
-        ),
+        Value::Array(calls) => {
+            let answers: Vec<String> = calls.iter().map(&mut one).collect();
+            let mut out = String::with_capacity(
+                answers.iter().map(|answer| answer.len() + 1).sum::<usize>() + 2,
+            );
+            out.push('[');
+            for (index, answer) in answers.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(answer);
+            }
+            out.push(']');
+            out
+        }
         Value::Object(_) => one(&request),
         _ => response_text(
             &Value::Null,

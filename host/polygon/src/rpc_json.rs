@@ -71,7 +71,19 @@ pub fn parse_u256(name: &'static str, text: &str) -> Result<U256, JsonShapeError
     let digits = text
         .strip_prefix("0x")
         .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
-    U256::from_str_radix(digits, 16).map_err(|error| invalid(name, error))
+    if digits.is_empty() || digits.len() > 64 {
+        return Err(invalid(
+            name,
+            format!("`{text}` is not a 256-bit hex quantity"),
+        ));
+    }
+    // Right-align the digits in 64 and decode them as 32 big-endian bytes
+    // (SIMD hex through const-hex: receipts and transactions are full of these).
+    let mut padded = [b'0'; 64];
+    padded[64 - digits.len()..].copy_from_slice(digits.as_bytes());
+    let mut bytes = [0u8; 32];
+    const_hex::decode_to_slice(padded, &mut bytes).map_err(|error| invalid(name, error))?;
+    Ok(U256::from_be_bytes(bytes))
 }
 
 /// Parses `0x` hex data.
@@ -79,11 +91,7 @@ pub fn parse_bytes(name: &'static str, text: &str) -> Result<Vec<u8>, JsonShapeE
     let digits = text
         .strip_prefix("0x")
         .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
-    hex_decode(digits).ok_or_else(|| invalid(name, "not hex"))
-}
-
-fn hex_decode(digits: &str) -> Option<Vec<u8>> {
-    hex::decode(digits).ok()
+    const_hex::decode(digits).map_err(|_| invalid(name, "not hex"))
 }
 
 /// Parses exactly `N` bytes of `0x` hex.
@@ -101,7 +109,7 @@ pub fn parse_fixed<const N: usize>(
         ));
     }
     let mut out = [0u8; N];
-    hex::decode_to_slice(digits, &mut out).map_err(|_| invalid(name, "not hex"))?;
+    const_hex::decode_to_slice(digits, &mut out).map_err(|_| invalid(name, "not hex"))?;
     Ok(out)
 }
 

@@ -22,7 +22,12 @@ use super::{
 };
 use crate::checkpoints::Milestone;
 
-/// Runs forward sync until `shutdown`.
+/// Stored blocks are re-checked against new checkpoints and milestones at
+/// least every this many batches (and whenever a new one appears).
+const CONFIRM_EVERY: u64 = 8;
+
+/// Runs forward sync until `shutdown`; a batch being written when it fires
+/// is written to the end.
 pub async fn run(
     services: SyncServices,
     settings: SyncSettings,
@@ -30,12 +35,30 @@ pub async fn run(
     status: Arc<RwLock<SyncStatus>>,
     shutdown: CancellationToken,
 ) {
+    let mut pending: Option<PendingWrite> = None;
+    follow(services, settings, progress, status, shutdown, &mut pending).await;
+    if let Some(write) = pending {
+        let _ = write.task.await;
+    }
+}
+
+async fn follow(
+    services: SyncServices,
+    settings: SyncSettings,
+    progress: Progress,
+    status: Arc<RwLock<SyncStatus>>,
+    shutdown: CancellationToken,
+    pending: &mut Option<PendingWrite>,
+) {
     let Some(mut cursor) = progress.forward.or(progress.anchor) else {
         return;
     };
     let mut report = ProgressReport::new("forward", settings.log_every);
     let mut failures = 0u32;
     let mut milestone: Option<Milestone> = None;
+    let mut prefetch: Option<super::pipeline::Prefetch> = None;
+    let mut iterations = 0u64;
+    let mut confirmed_marker: (Option<u64>, Option<u64>) = (None, None);
     while !shutdown.is_cancelled() {
         if let Some(heimdall) = &services.heimdall
             && let Ok(latest) = heimdall.latest_milestone().await
@@ -46,7 +69,23 @@ pub async fn run(
         if let Err(error) = services.checkpoints.refresh().await {
             tracing::debug!(%error, "L1 checkpoint refresh failed");
         }
-        confirm_stored(&services, &mut cursor, milestone.as_ref(), &status).await;
+        // Confirming reads and may unwind the store: the pending write first.
+        let marker = (
+            services
+                .checkpoints
+                .newest()
+                .map(|checkpoint| checkpoint.end),
+            milestone.as_ref().map(|milestone| milestone.end),
+        );
+        if (pending.is_none()
+            || marker != confirmed_marker
+            || iterations.is_multiple_of(CONFIRM_EVERY))
+            && settle(&services, pending, &mut cursor, &status, &mut report).await
+        {
+            confirm_stored(&services, &mut cursor, milestone.as_ref(), &status).await;
+            confirmed_marker = marker;
+        }
+        iterations += 1;
 
         let head = match services.upstream.head().await {
             Ok(head) => {
@@ -76,6 +115,9 @@ pub async fn run(
             .head_lag
             .record(head.saturating_sub(cursor.number), &[]);
         if cursor.number >= head {
+            if !settle(&services, pending, &mut cursor, &status, &mut report).await {
+                continue;
+            }
             status.write().forward_done = true;
             let wait = services
                 .upstream
@@ -87,15 +129,12 @@ pub async fn run(
             continue;
         }
         status.write().forward_done = false;
-        let mut end = (cursor.number + settings.batch_size).min(head);
-        // End batches at checkpoint ends so roots are checked in the batch.
-        if let Some(checkpoint) = services.checkpoints.covering(cursor.number + 1)
-            && checkpoint.end <= end
-            && checkpoint.end > cursor.number
-        {
-            end = checkpoint.end;
+        let range = next_range(&services, &settings, cursor.number, head);
+        // Fetch the batch after this one while this one is validated and written.
+        let current = prefetch.take();
+        if range.end < head {
+            prefetch = Some(services.prefetch(next_range(&services, &settings, range.end, head)));
         }
-        let range = BlockRange::new(cursor.number + 1, end);
         let anchors: Vec<BlockRef> = milestone
             .iter()
             .filter(|milestone| range.contains(milestone.end))
@@ -115,7 +154,7 @@ pub async fn run(
             checkpoints: services.checkpoints.inside(range),
         };
         match services
-            .fetch_verified(range, &context, settings.max_attempts, &status)
+            .fetch_verified_from(range, &context, settings.max_attempts, &status, current)
             .await
         {
             Ok(verified) => {
@@ -132,28 +171,30 @@ pub async fn run(
                     meta: vec![Progress::forward_change(&next)].into(),
                     ..Default::default()
                 };
-                if let Err(error) = services.write(verified.blocks, batch).await {
-                    fail(&services, &status, &format!("storage: {error}"));
+                // The previous batch's write must have landed before this
+                // one is written (and before it counts as stored).
+                if !settle(&services, pending, &mut cursor, &status, &mut report).await {
                     if !pause(backoff(3), &shutdown).await {
                         return;
                     }
                     continue;
                 }
+                // Write in the background: the next batch is validated meanwhile.
+                let writer = services.clone();
+                *pending = Some(PendingWrite {
+                    previous: cursor,
+                    next,
+                    count,
+                    head,
+                    task: tokio::spawn(async move { writer.write(verified.blocks, batch).await }),
+                });
                 cursor = next;
                 failures = 0;
-                services.metrics.forward_blocks.add(count, &[]);
-                {
-                    let mut current = status.write();
-                    current.forward = Some(cursor.number);
-                    current.forward_blocks += count;
-                    current.write_ms = services
-                        .write_time
-                        .load(std::sync::atomic::Ordering::Relaxed);
-                    current.last_error = None;
-                }
-                report.stored(count, cursor.number, head.saturating_sub(cursor.number));
             }
             Err(RangeError::ParentMismatch(rejection)) => {
+                if !settle(&services, pending, &mut cursor, &status, &mut report).await {
+                    continue;
+                }
                 tracing::info!(%rejection, "the upstream's chain no longer extends ours: looking for the fork point");
                 if let Err(error) =
                     follow_reorg(&services, &mut cursor, milestone.as_ref(), &status).await
@@ -165,6 +206,7 @@ pub async fn run(
                 }
             }
             Err(error) => {
+                settle(&services, pending, &mut cursor, &status, &mut report).await;
                 fail(
                     &services,
                     &status,
@@ -177,6 +219,76 @@ pub async fn run(
             }
         }
     }
+}
+
+/// A verified batch being written in the background.
+struct PendingWrite {
+    /// The cursor before the batch (where to resume if the write fails).
+    previous: SyncCursor,
+    /// The cursor after it.
+    next: SyncCursor,
+    count: u64,
+    head: u64,
+    task: tokio::task::JoinHandle<Result<(), crate::plugins::PluginCallError>>,
+}
+
+/// Waits for the pending write, if any, and books it as stored. On failure
+/// the cursor goes back to before that batch (anything validated on top of
+/// it is dropped) and `false` is returned.
+async fn settle(
+    services: &SyncServices,
+    pending: &mut Option<PendingWrite>,
+    cursor: &mut SyncCursor,
+    status: &RwLock<SyncStatus>,
+    report: &mut ProgressReport,
+) -> bool {
+    let Some(write) = pending.take() else {
+        return true;
+    };
+    let outcome = match write.task.await {
+        Ok(result) => result.map_err(|error| error.to_string()),
+        Err(error) => Err(format!("write task failed: {error}")),
+    };
+    if let Err(error) = outcome {
+        fail(services, status, &format!("storage: {error}"));
+        *cursor = write.previous;
+        return false;
+    }
+    services.metrics.forward_blocks.add(write.count, &[]);
+    {
+        let mut current = status.write();
+        current.forward = Some(write.next.number);
+        current.forward_blocks += write.count;
+        current.write_ms = services
+            .write_time
+            .load(std::sync::atomic::Ordering::Relaxed);
+        current.last_error = None;
+    }
+    report.stored(
+        write.count,
+        write.next.number,
+        write.head.saturating_sub(write.next.number),
+    );
+    true
+}
+
+/// The batch after block `after`: at most `sync.forward.batch_size` blocks,
+/// up to `head`, ending at a checkpoint's end when one ends inside it (so
+/// its root is checked in the batch).
+fn next_range(
+    services: &SyncServices,
+    settings: &SyncSettings,
+    after: u64,
+    head: u64,
+) -> BlockRange {
+    let mut end = (after + settings.batch_size).min(head);
+    if let Some(checkpoint) = services.checkpoints.covering(after + 1)
+        && checkpoint.end <= end
+        && checkpoint.end > after
+    {
+        end = checkpoint.end;
+    }
+    BlockRange::new(after + 1, end)
 }
 
 fn fail(services: &SyncServices, status: &RwLock<SyncStatus>, message: &str) {

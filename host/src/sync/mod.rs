@@ -21,6 +21,7 @@ mod observe;
 mod pipeline;
 mod progress;
 mod report;
+mod verify;
 
 pub use anchor::AnchorError;
 pub use book::{CheckpointBook, SpanBook};

@@ -178,6 +178,25 @@ pub struct Context {
     pub checkpoints: Vec<Checkpoint>,
 }
 
+/// A fetch started ahead of its turn (forward sync fetches the next batch
+/// while the current one is validated and written).
+pub struct Prefetch {
+    /// The range asked for.
+    pub range: BlockRange,
+    /// When it was started.
+    pub started: std::time::Instant,
+    task: Option<tokio::task::JoinHandle<Result<hypasis_plugin_api::Fetched, PluginCallError>>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        // A prefetch that is not taken up (a reorg, a new checkpoint boundary) is abandoned.
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
 /// A range that passed validation.
 pub struct Verified {
     /// The blocks.
@@ -205,6 +224,43 @@ impl SyncServices {
         max_attempts: usize,
         status: &RwLock<SyncStatus>,
     ) -> Result<Verified, RangeError> {
+        self.fetch_verified_from(range, context, max_attempts, status, None)
+            .await
+    }
+
+    /// Starts fetching `range` (bodies and receipts) in the background, for
+    /// [`SyncServices::fetch_verified_from`] to take up later.
+    pub fn prefetch(&self, range: BlockRange) -> Prefetch {
+        let upstream = Arc::clone(&self.upstream);
+        let started = std::time::Instant::now();
+        let task = tokio::spawn(async move {
+            upstream
+                .fetch(FetchRequest {
+                    start: range.start,
+                    end: range.end,
+                    bodies: true,
+                    receipts: true,
+                    avoid: Default::default(),
+                })
+                .await
+        });
+        Prefetch {
+            range,
+            started,
+            task: Some(task),
+        }
+    }
+
+    /// [`SyncServices::fetch_verified`], with the first attempt's blocks
+    /// taken from `prefetched` (started earlier for the same range) when given.
+    pub async fn fetch_verified_from(
+        &self,
+        range: BlockRange,
+        context: &Context,
+        max_attempts: usize,
+        status: &RwLock<SyncStatus>,
+        mut prefetched: Option<Prefetch>,
+    ) -> Result<Verified, RangeError> {
         let validation = self.validation(context.direction).ok_or_else(|| {
             RangeError::Internal("no validation plugin for this direction".into())
         })?;
@@ -225,16 +281,30 @@ impl SyncServices {
         let mut last_rejection = None;
         for _ in 0..max_attempts.max(1) {
             let fetch_started = std::time::Instant::now();
-            let fetched = self
-                .upstream
-                .fetch(FetchRequest {
-                    start: range.start,
-                    end: range.end,
-                    bodies: true,
-                    receipts: true,
-                    avoid: avoid.iter().map(|name| name.as_str().into()).collect(),
-                })
-                .await;
+            let fetched = match prefetched.take().filter(|early| early.range == range) {
+                Some(mut early) => match early.task.take() {
+                    Some(task) => match task.await {
+                        Ok(fetched) => fetched,
+                        Err(error) => {
+                            return Err(RangeError::Internal(format!(
+                                "prefetch task failed: {error}"
+                            )));
+                        }
+                    },
+                    None => continue,
+                },
+                None => {
+                    self.upstream
+                        .fetch(FetchRequest {
+                            start: range.start,
+                            end: range.end,
+                            bodies: true,
+                            receipts: true,
+                            avoid: avoid.iter().map(|name| name.as_str().into()).collect(),
+                        })
+                        .await
+                }
+            };
             let fetched = match fetched {
                 Ok(fetched) => {
                     status.write().upstream_healthy = true;
@@ -263,19 +333,14 @@ impl SyncServices {
                 checkpoints: context.checkpoints.clone().into(),
                 spans: spans.clone().into(),
             };
-            let plugin = Arc::clone(validation);
             let validate_started = std::time::Instant::now();
-            let (verdict, request) = tokio::task::spawn_blocking(move || {
-                let verdict = plugin.validate(request.clone());
-                (verdict, request)
-            })
-            .await
-            .map_err(|error| RangeError::Internal(format!("validation task failed: {error}")))?;
+            let (verdict, blocks) =
+                super::verify::validate(Arc::clone(validation), request, !needs.spans).await?;
             status.write().validate_ms += validate_started.elapsed().as_millis() as u64;
             match verdict.map_err(|error| RangeError::Internal(error.to_string()))? {
                 Verdict::Accepted { confirmed } => {
                     return Ok(Verified {
-                        blocks: request.blocks.into_vec(),
+                        blocks,
                         confirmed: confirmed.into_vec(),
                         endpoint,
                     });
