@@ -361,3 +361,84 @@ where
         }
     }
 }
+
+/// With `api.rpc.proxy_unknown`, a block the store lacks comes from the
+/// upstreams, marked unverified; `connection_pool.max_connections` caps
+/// open connections with a 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_blocks_are_proxied_and_connections_are_capped() {
+    let devnet = devnet(700).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = config(&devnet, data.path());
+    // Backward only: the store ends at the anchor (the newest checkpoint's end).
+    settings.sync.forward.enabled = false;
+    settings.api.rpc.proxy_unknown = true;
+    settings.connection_pool.max_connections = 3;
+    let shutdown = CancellationToken::new();
+    let host = Host::start(settings, shutdown.clone()).await.unwrap();
+    let status = host.sync_status.clone().unwrap();
+    common::api::wait_until("backward sync", Duration::from_secs(120), || {
+        status.read().backward_done
+    })
+    .await;
+    let anchor = status.read().anchor.unwrap();
+    assert!(
+        anchor < 700,
+        "the anchor {anchor} is below the devnet's head"
+    );
+    let ours = rpc_url(&host);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let stored = result(
+        &client,
+        &ours,
+        "eth_getBlockByNumber",
+        json!([format!("{anchor:#x}"), false]),
+    )
+    .await;
+    assert!(stored.get("unverified").is_none(), "{stored}");
+    let above = format!("{:#x}", anchor + 5);
+    let proxied = result(
+        &client,
+        &ours,
+        "eth_getBlockByNumber",
+        json!([above, false]),
+    )
+    .await;
+    assert_eq!(proxied["unverified"], json!(true), "{proxied}");
+    let reference = result(
+        &client,
+        &devnet.upstream_urls()[0],
+        "eth_getBlockByNumber",
+        json!([above, false]),
+    )
+    .await;
+    assert_eq!(proxied["hash"], reference["hash"]);
+    let status_of = result(&client, &ours, "hypasis_blockStatus", json!([above])).await;
+    assert_eq!(status_of, Value::Null, "not stored, so no status");
+
+    // Three connections held open; a fourth is refused with 503.
+    let address = ours.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut extra, &mut answer)
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("max_connections"), "{answer}");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = call(&client, &ours, "eth_chainId", json!([])).await;
+    assert_eq!(after["result"], json!("0x217b1"));
+
+    shutdown.cancel();
+    host.stop().await.unwrap();
+    devnet.stop().await;
+}

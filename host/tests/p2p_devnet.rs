@@ -56,6 +56,7 @@ async fn start() -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
 
 async fn wait_for_sync(host: &Host, devnet: &Devnet) {
     let status = host.sync_status.clone().unwrap();
+    let served = host.head.clone().expect("a served head");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let synced = {
@@ -65,6 +66,12 @@ async fn wait_for_sync(host: &Host, devnet: &Devnet) {
                     .forward
                     .is_some_and(|forward| forward + 2 >= devnet.head())
         };
+        // The head devp2p announces follows the cursor (polled): until it
+        // is known, peers are turned away as useless.
+        let synced = synced
+            && served
+                .head()
+                .is_some_and(|head| head.number + 2 >= devnet.head());
         if synced {
             return;
         }
