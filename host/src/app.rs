@@ -563,7 +563,18 @@ async fn start_sync(
         floor: config.sync.backward.floor,
         anchor,
         head_poll: config.sync.head_poll_interval,
+        trust_anchor: anchoring_level(&config.sync) == crate::config::ValidationLevelName::None,
         ..SyncSettings::default()
     };
     Ok(crate::sync::start(services, settings, shutdown))
+}
+
+/// The validation level of the direction that establishes the anchor:
+/// backward when it is enabled, forward otherwise.
+fn anchoring_level(sync: &crate::config::SyncConfig) -> crate::config::ValidationLevelName {
+    if sync.backward.enabled {
+        sync.backward.validation_level
+    } else {
+        sync.forward.validation_level
+    }
 }

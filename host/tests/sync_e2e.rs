@@ -425,3 +425,50 @@ async fn upstreams_down_then_back_and_a_reorg_at_the_tip() {
     host.stop().await.unwrap();
     devnet.stop().await;
 }
+
+/// With `none` in both directions nothing is confirmed by validation, yet
+/// sync anchors at the newest checkpoint, both directions finish, and every
+/// block stored is the devnet's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn level_none_anchors_and_syncs_both_directions() {
+    let devnet = devnet(3_000, Duration::from_secs(3600), 16).await;
+    let data = tempfile::tempdir().unwrap();
+    let host = Host::start(
+        config(
+            &devnet,
+            data.path(),
+            ValidationLevelName::None,
+            ValidationLevelName::None,
+        ),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let status = Arc::clone(host.sync_status.as_ref().unwrap());
+    wait_until(
+        "both directions to finish",
+        Duration::from_secs(300),
+        || {
+            let status = status.read();
+            status.backward_done && status.forward == Some(3_000)
+        },
+    )
+    .await;
+    assert!(status.read().anchor.is_some_and(|anchor| anchor < 3_000));
+    let numbers: Vec<u64> = (0..=3_000).collect();
+    let hashes = host.plugins.storage.canonical_hashes(&numbers).unwrap();
+    let chain = devnet.chain();
+    let expected: Vec<B256> = {
+        let chain = chain.read();
+        numbers
+            .iter()
+            .map(|number| chain.by_number(*number).unwrap().hash)
+            .collect()
+    };
+    for ((number, hash), expected) in numbers.iter().zip(hashes).zip(expected) {
+        let hash = hash.map(B256::from);
+        assert_eq!(hash, Some(expected), "block {number}");
+    }
+    host.stop().await.unwrap();
+    devnet.stop().await;
+}
