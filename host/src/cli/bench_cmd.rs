@@ -55,6 +55,9 @@ struct Row {
     write_ms: u64,
 }
 
+/// How long a benchmarked sync may go without advancing before the run fails.
+const STALL_LIMIT: Duration = Duration::from_secs(60);
+
 async fn run_direction(
     devnet: &Devnet,
     args: &SyncBenchArgs,
@@ -90,17 +93,37 @@ async fn run_direction(
             .context("the host is not syncing")?,
     );
     let target = args.blocks;
+    // A sync that stops advancing fails the run with its last error instead
+    // of leaving the benchmark waiting forever.
+    let mut progress = (None, None);
+    let mut advanced = Instant::now();
     loop {
-        let done = {
+        let (done, now, last_error) = {
             let status = status.read();
-            if forward {
+            let done = if forward {
                 status.forward == Some(target)
             } else {
                 status.backward_done
-            }
+            };
+            (
+                done,
+                (status.forward, status.backward),
+                status.last_error.clone(),
+            )
         };
         if done {
             break;
+        }
+        if now != progress {
+            progress = now;
+            advanced = Instant::now();
+        } else if advanced.elapsed() > STALL_LIMIT {
+            host.stop().await?;
+            anyhow::bail!(
+                "sync made no progress for {}s: {}",
+                STALL_LIMIT.as_secs(),
+                last_error.as_deref().unwrap_or("no error reported")
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
