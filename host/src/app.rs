@@ -6,6 +6,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use hypasis_plugin_api::Direction;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -563,18 +564,16 @@ async fn start_sync(
         floor: config.sync.backward.floor,
         anchor,
         head_poll: config.sync.head_poll_interval,
-        trust_anchor: anchoring_level(&config.sync) == crate::config::ValidationLevelName::None,
+        trusts_upstream: [
+            (Direction::Forward, config.sync.forward.validation_level),
+            (Direction::Backward, config.sync.backward.validation_level),
+        ]
+        .into_iter()
+        .filter_map(|(direction, level)| {
+            (level == crate::config::ValidationLevelName::None).then_some(direction)
+        })
+        .collect(),
         ..SyncSettings::default()
     };
     Ok(crate::sync::start(services, settings, shutdown))
-}
-
-/// The validation level of the direction that establishes the anchor:
-/// backward when it is enabled, forward otherwise.
-fn anchoring_level(sync: &crate::config::SyncConfig) -> crate::config::ValidationLevelName {
-    if sync.backward.enabled {
-        sync.backward.validation_level
-    } else {
-        sync.forward.validation_level
-    }
 }

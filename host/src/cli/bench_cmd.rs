@@ -98,18 +98,14 @@ async fn run_direction(
     let mut progress = (None, None);
     let mut advanced = Instant::now();
     loop {
-        let (done, now, last_error) = {
+        let (done, now) = {
             let status = status.read();
             let done = if forward {
                 status.forward == Some(target)
             } else {
                 status.backward_done
             };
-            (
-                done,
-                (status.forward, status.backward),
-                status.last_error.clone(),
-            )
+            (done, (status.forward, status.backward))
         };
         if done {
             break;
@@ -118,6 +114,7 @@ async fn run_direction(
             progress = now;
             advanced = Instant::now();
         } else if advanced.elapsed() > STALL_LIMIT {
+            let last_error = status.read().last_error.clone();
             host.stop().await?;
             anyhow::bail!(
                 "sync made no progress for {}s: {}",

@@ -125,7 +125,7 @@ async fn try_establish(
         number: first.number,
         hash: parent_hash,
     };
-    if !settings.trust_anchor
+    if !settings.trusts_upstream.contains(&direction)
         && !verified
             .confirmed
             .iter()

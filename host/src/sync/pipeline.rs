@@ -65,11 +65,10 @@ pub struct SyncSettings {
     pub max_attempts: usize,
     /// How often progress is logged.
     pub log_every: Duration,
-    /// The direction that anchors (backward when enabled) validates at
-    /// `none`: its plugin confirms nothing, so the anchor range is taken from
-    /// the newest checkpoint's bounds and stored unconfirmed instead of
-    /// being refused forever.
-    pub trust_anchor: bool,
+    /// Directions validating at `none`: their plugin confirms nothing, so
+    /// an anchor they establish is taken as the upstream serves it and
+    /// stored unconfirmed instead of being refused forever.
+    pub trusts_upstream: Vec<Direction>,
 }
 
 impl Default for SyncSettings {
@@ -82,7 +81,7 @@ impl Default for SyncSettings {
             head_poll: Duration::from_secs(2),
             max_attempts: 4,
             log_every: Duration::from_secs(5),
-            trust_anchor: false,
+            trusts_upstream: Vec::new(),
         }
     }
 }
