@@ -2,14 +2,22 @@
 //! a framework, a handler can also drop the connection without answering
 //! (a fault to inject) or take it over as a WebSocket.
 
-use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc};
+use std::{
+    collections::VecDeque,
+    convert::Infallible,
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::{
     Request, Response, StatusCode,
-    body::Incoming,
+    body::{Body, Frame, Incoming, SizeHint},
     header::{CONNECTION, CONTENT_TYPE, HeaderValue, UPGRADE},
     server::conn::http1,
     service::service_fn,
@@ -47,8 +55,8 @@ pub struct HttpResponse {
     pub status: u16,
     /// Extra headers.
     pub headers: Vec<(&'static str, String)>,
-    /// JSON body.
-    pub body: Bytes,
+    /// JSON body, as chunks sent in order without being joined.
+    pub body: Vec<Bytes>,
 }
 
 impl HttpResponse {
@@ -57,8 +65,54 @@ impl HttpResponse {
         HttpResponse {
             status,
             headers: Vec::new(),
-            body: Bytes::from(value.to_string()),
+            body: vec![Bytes::from(value.to_string())],
         }
+    }
+}
+
+/// A response body sent as the chunks it was built from, so that shared
+/// pre-rendered answers (megabytes per batch) reach the socket without
+/// being copied into one buffer first. Its exact length is known, so hyper
+/// sends a `Content-Length`, not chunked encoding.
+#[derive(Debug, Default)]
+pub struct ChunkedBody {
+    chunks: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl ChunkedBody {
+    /// A body of `chunks`, in order.
+    pub fn new(chunks: impl IntoIterator<Item = Bytes>) -> Self {
+        let chunks: VecDeque<Bytes> = chunks
+            .into_iter()
+            .filter(|chunk| !chunk.is_empty())
+            .collect();
+        let remaining = chunks.iter().map(|chunk| chunk.len() as u64).sum();
+        ChunkedBody { chunks, remaining }
+    }
+}
+
+impl Body for ChunkedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let Some(chunk) = self.chunks.pop_front() else {
+            return Poll::Ready(None);
+        };
+        self.remaining -= chunk.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
     }
 }
 
@@ -136,7 +190,7 @@ async fn respond(
     handler: Handler,
     sockets: Option<SocketHandler>,
     shutdown: CancellationToken,
-) -> Result<Response<Full<Bytes>>, Dropped> {
+) -> Result<Response<ChunkedBody>, Dropped> {
     if let (true, Some(sockets)) = (is_websocket(&request), sockets) {
         let key = request
             .headers()
@@ -151,7 +205,7 @@ async fn respond(
                 run_socket(upgraded, sockets, shutdown).await;
             }
         });
-        let mut response = Response::new(Full::new(Bytes::new()));
+        let mut response = Response::new(ChunkedBody::default());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
         response
             .headers_mut()
@@ -187,7 +241,7 @@ async fn respond(
     {
         Outcome::Drop => Err(Dropped),
         Outcome::Respond(reply) => {
-            let mut response = Response::new(Full::new(reply.body));
+            let mut response = Response::new(ChunkedBody::new(reply.body));
             *response.status_mut() =
                 StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response
@@ -203,8 +257,8 @@ async fn respond(
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+fn plain(status: StatusCode, text: &'static str) -> Response<ChunkedBody> {
+    let mut response = Response::new(ChunkedBody::new([Bytes::from_static(text.as_bytes())]));
     *response.status_mut() = status;
     response
 }
@@ -262,4 +316,27 @@ where
     Fut: Future<Output = Outcome> + Send + 'static,
 {
     Arc::new(move |request| Box::pin(function(request)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn chunked_body_sends_its_chunks_in_order_with_an_exact_length() {
+        let body = ChunkedBody::new([
+            Bytes::from_static(b"[{\"a\":1},"),
+            Bytes::new(),
+            Bytes::from_static(b"{\"b\":2}]"),
+        ]);
+        assert_eq!(body.size_hint().exact(), Some(17));
+        assert!(!body.is_end_stream());
+        let collected = body.collect().await.map(|body| body.to_bytes());
+        assert_eq!(
+            collected.ok().as_deref(),
+            Some(&b"[{\"a\":1},{\"b\":2}]"[..])
+        );
+        assert!(ChunkedBody::default().is_end_stream());
+        assert_eq!(ChunkedBody::default().size_hint().exact(), Some(0));
+    }
 }

@@ -1,6 +1,7 @@
 //! JSON-RPC 2.0 framing: single calls and batches, and the error shapes
 //! go-ethereum answers with.
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 /// A JSON-RPC error.
@@ -54,8 +55,8 @@ pub fn failure(id: &Value, error: &RpcError) -> Value {
 pub enum Reply {
     /// A value to serialise.
     Value(Value),
-    /// Pre-rendered JSON text.
-    Raw(std::sync::Arc<str>),
+    /// Pre-rendered JSON text (shared, never copied to be sent).
+    Raw(Bytes),
 }
 
 impl From<Value> for Reply {
@@ -64,102 +65,93 @@ impl From<Value> for Reply {
     }
 }
 
-fn response_text(id: &Value, outcome: Result<Reply, RpcError>) -> String {
+/// Appends one call's response to `out` as chunks: a pre-rendered result
+/// is shared, not copied (answers are up to megabytes, and a batch holds
+/// many).
+fn push_response(out: &mut Vec<Bytes>, id: &Value, outcome: Result<Reply, RpcError>) {
     match outcome {
-        Ok(Reply::Value(value)) => success(id, value).to_string(),
+        Ok(Reply::Value(value)) => out.push(Bytes::from(success(id, value).to_string())),
         Ok(Reply::Raw(text)) => {
-            // Sized once: answers are up to megabytes, and growing the
-            // string as `format!` does would copy them several times.
-            let id = id.to_string();
-            let mut out = String::with_capacity(text.len() + id.len() + 40);
-            out.push_str(r#"{"jsonrpc":"2.0","id":"#);
-            out.push_str(&id);
-            out.push_str(r#","result":"#);
-            out.push_str(&text);
-            out.push('}');
-            out
+            out.push(Bytes::from(format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"result":"#
+            )));
+            out.push(text);
+            out.push(Bytes::from_static(b"}"));
         }
-        Err(error) => failure(id, &error).to_string(),
+        Err(error) => out.push(Bytes::from(failure(id, &error).to_string())),
     }
 }
 
 /// Answers a request body (one call or a batch) with `call(method, params)`,
 /// as response text.
-pub fn answer(
+pub fn answer(body: &[u8], call: impl FnMut(&str, &Value) -> Result<Reply, RpcError>) -> String {
+    let chunks = answer_chunks(body, call);
+    let mut text = Vec::with_capacity(chunks.iter().map(Bytes::len).sum());
+    for chunk in &chunks {
+        text.extend_from_slice(chunk);
+    }
+    // Every chunk is UTF-8: JSON text or a pre-rendered `str`.
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Answers a request body (one call or a batch) with `call(method, params)`,
+/// as the response's chunks in order (sent without joining them).
+pub fn answer_chunks(
     body: &[u8],
     mut call: impl FnMut(&str, &Value) -> Result<Reply, RpcError>,
-) -> String {
+) -> Vec<Bytes> {
+    let invalid = |message: &str| RpcError {
+        code: -32600,
+        message: message.to_string(),
+    };
+    let mut out = Vec::new();
     let request: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(error) => {
-            return failure(
-                &Value::Null,
-                &RpcError {
-                    code: -32700,
-                    message: format!("parse error: {error}"),
-                },
-            )
-            .to_string();
+            let error = RpcError {
+                code: -32700,
+                message: format!("parse error: {error}"),
+            };
+            push_response(&mut out, &Value::Null, Err(error));
+            return out;
         }
     };
-    let mut one = |call_value: &Value| -> String {
+    let mut one = |out: &mut Vec<Bytes>, call_value: &Value| {
         let id = call_value.get("id").cloned().unwrap_or(Value::Null);
         let Some(method) = call_value.get("method").and_then(Value::as_str) else {
-            return response_text(
-                &id,
-                Err(RpcError {
-                    code: -32600,
-                    message: "invalid request".into(),
-                }),
-            );
+            return push_response(out, &id, Err(invalid("invalid request")));
         };
         if call_value.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-            return response_text(
+            return push_response(
+                out,
                 &id,
-                Err(RpcError {
-                    code: -32600,
-                    message: "invalid request: jsonrpc must be \"2.0\"".into(),
-                }),
+                Err(invalid("invalid request: jsonrpc must be \"2.0\"")),
             );
         }
         let params = call_value
             .get("params")
             .cloned()
             .unwrap_or(Value::Array(Vec::new()));
-        response_text(&id, call(method, &params))
+        push_response(out, &id, call(method, &params));
     };
     match &request {
-        Value::Array(calls) if calls.is_empty() => response_text(
-            &Value::Null,
-            Err(RpcError {
-                code: -32600,
-                message: "empty batch".into(),
-            }),
-        ),
-        Value::Array(calls) => {
-            let answers: Vec<String> = calls.iter().map(&mut one).collect();
-            let mut out = String::with_capacity(
-                answers.iter().map(|answer| answer.len() + 1).sum::<usize>() + 2,
-            );
-            out.push('[');
-            for (index, answer) in answers.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(answer);
-            }
-            out.push(']');
-            out
+        Value::Array(calls) if calls.is_empty() => {
+            push_response(&mut out, &Value::Null, Err(invalid("empty batch")));
         }
-        Value::Object(_) => one(&request),
-        _ => response_text(
-            &Value::Null,
-            Err(RpcError {
-                code: -32600,
-                message: "invalid request".into(),
-            }),
-        ),
+        Value::Array(calls) => {
+            out.push(Bytes::from_static(b"["));
+            for (index, call_value) in calls.iter().enumerate() {
+                if index > 0 {
+                    out.push(Bytes::from_static(b","));
+                }
+                one(&mut out, call_value);
+            }
+            out.push(Bytes::from_static(b"]"));
+        }
+        Value::Object(_) => one(&mut out, &request),
+        _ => push_response(&mut out, &Value::Null, Err(invalid("invalid request"))),
     }
+    out
 }
 
 /// The `index`-th parameter.

@@ -220,7 +220,7 @@ impl Devnet {
                     Outcome::Respond(HttpResponse {
                         status: 200,
                         headers: Vec::new(),
-                        body: answer.into(),
+                        body: vec![answer.into()],
                     })
                 }
             }),
@@ -556,14 +556,14 @@ fn upstream_handler(endpoint: UpstreamEndpoint) -> http::Handler {
             }
             let body = request.body.clone();
             let answer = tokio::task::spawn_blocking(move || {
-                jsonrpc::answer(&body, |method, params| endpoint.call_reply(method, params))
+                jsonrpc::answer_chunks(&body, |method, params| endpoint.call_reply(method, params))
             })
             .await
             .unwrap_or_default();
             Outcome::Respond(HttpResponse {
                 status: 200,
                 headers: Vec::new(),
-                body: answer.into(),
+                body: answer,
             })
         }
     })

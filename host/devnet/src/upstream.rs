@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use alloy_primitives::B256;
+use bytes::Bytes;
 use hypasis_polygon::{
     checkpoint::{check_root_range, checkpoint_leaf, checkpoint_root},
     rpc_json::{parse_b256, quantity},
@@ -32,22 +33,22 @@ pub struct UpstreamEndpoint {
 /// (0 block with hashes, 1 full block, 2 receipts). Bounded: cleared when full.
 #[derive(Default)]
 pub struct RenderCache {
-    entries: parking_lot::Mutex<std::collections::HashMap<(B256, u8), Arc<str>>>,
+    entries: parking_lot::Mutex<std::collections::HashMap<(B256, u8), Bytes>>,
 }
 
 impl RenderCache {
     const MAX_ENTRIES: usize = 200_000;
 
-    fn get_or_render(&self, hash: B256, kind: u8, render: impl FnOnce() -> Value) -> Arc<str> {
+    fn get_or_render(&self, hash: B256, kind: u8, render: impl FnOnce() -> Value) -> Bytes {
         if let Some(text) = self.entries.lock().get(&(hash, kind)) {
-            return Arc::clone(text);
+            return text.clone();
         }
-        let text: Arc<str> = render().to_string().into();
+        let text = Bytes::from(render().to_string());
         let mut entries = self.entries.lock();
         if entries.len() >= Self::MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert((hash, kind), Arc::clone(&text));
+        entries.insert((hash, kind), text.clone());
         text
     }
 }

@@ -171,6 +171,10 @@ impl EmbeddedStore {
         let db = Database::builder(&path)
             .cache_size(options.cache_size.max(1 << 20))
             .max_journaling_size(MAX_JOURNAL)
+            // Journal entries are short-lived (they are dropped once their
+            // memtable is flushed, where tables compress their blocks), so
+            // compressing large values on the write path only costs CPU.
+            .journal_compression(fjall::CompressionType::None)
             .open()
             .map_err(|error| match error {
                 fjall::Error::Locked => open_error(
