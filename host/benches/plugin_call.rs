@@ -52,6 +52,7 @@ fn request() -> ValidationRequest {
             body: ROption::RNone,
             receipts: ROption::RNone,
             state_sync: ROption::RNone,
+            tx_hashes: Default::default(),
         }]
         .into(),
         parent: ROption::RNone,
@@ -83,10 +84,10 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sync call: validate one header (validation-none)");
     group.bench_function("in-process", |b| {
-        b.iter(|| decode_only.validate(request.clone()).expect("valid"))
+        b.iter(|| decode_only.validate(&request).expect("valid"))
     });
     group.bench_function("across the ABI", |b| {
-        b.iter(|| validation.validate(request.clone()).expect("valid"))
+        b.iter(|| validation.validate(&request).expect("valid"))
     });
     group.finish();
 

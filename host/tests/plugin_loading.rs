@@ -47,6 +47,7 @@ fn raw_block(number: u64, hash_byte: u8) -> RawBlock {
         body: ROption::RSome(vec![0xc5, 0xc3, 0x82, 0xaa, 0xbb, 0xc0].into()),
         receipts: ROption::RSome(vec![0xc0].into()),
         state_sync: ROption::RNone,
+        tx_hashes: Default::default(),
     }
 }
 
@@ -176,7 +177,7 @@ fn validation_none_decodes_and_rejects_through_the_abi() {
     };
     let good = vec![raw_block(5, 5), raw_block(6, 6)];
     assert_eq!(
-        validation.validate(request(good.clone())).unwrap(),
+        validation.validate(&request(good.clone())).unwrap(),
         Verdict::Accepted {
             confirmed: RVec::new()
         }
@@ -184,7 +185,7 @@ fn validation_none_decodes_and_rejects_through_the_abi() {
 
     let mut wrong_number = good.clone();
     wrong_number[1].header = header_rlp(60, [0; 32]).into();
-    match validation.validate(request(wrong_number)).unwrap() {
+    match validation.validate(&request(wrong_number)).unwrap() {
         Verdict::Rejected(rejection) => {
             assert_eq!(
                 rejection.to_string(),
@@ -196,7 +197,7 @@ fn validation_none_decodes_and_rejects_through_the_abi() {
 
     let mut bad_body = good.clone();
     bad_body[0].body = ROption::RSome(vec![0xc3, 0xc0].into());
-    match validation.validate(request(bad_body)).unwrap() {
+    match validation.validate(&request(bad_body)).unwrap() {
         Verdict::Rejected(rejection) => {
             assert_eq!((rejection.number, rejection.field.as_str()), (5, "body"));
         }
@@ -204,7 +205,7 @@ fn validation_none_decodes_and_rejects_through_the_abi() {
     }
 
     let gap = vec![raw_block(5, 5), raw_block(7, 7)];
-    let error = validation.validate(request(gap)).unwrap_err();
+    let error = validation.validate(&request(gap)).unwrap_err();
     assert_eq!(error.error.kind, ErrorKind::InvalidInput);
 }
 
@@ -308,7 +309,7 @@ fn plugin_built_against_an_older_abi_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{}: plugin ABI mismatch: expected plugin ABI 1.0 (a plugin built against hypasis-plugin-api 1.0 or an older release of the same major version), found 0.9; rebuild the plugin against this host's hypasis-plugin-api",
+            "{}: plugin ABI mismatch: expected plugin ABI 2.0 (a plugin built against hypasis-plugin-api 2.0 or an older release of the same major version), found 1.0; rebuild the plugin against this host's hypasis-plugin-api",
             old.canonicalize().unwrap().display()
         )
     );
@@ -321,7 +322,7 @@ fn plugin_with_a_drifted_layout_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{}: plugin ABI layout mismatch: the plugin claims ABI 1.0 but its types differ from this host's ABI 1.0; it was built against a modified hypasis-plugin-api. Details: mismatched package (expected hypasis-plugin-api, found foreign-abi)",
+            "{}: plugin ABI layout mismatch: the plugin claims ABI 2.0 but its types differ from this host's ABI 2.0; it was built against a modified hypasis-plugin-api. Details: mismatched package (expected hypasis-plugin-api, found foreign-abi)",
             drifted.canonicalize().unwrap().display()
         )
     );
@@ -440,6 +441,7 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
         body: ROption::RSome(block.body_rlp.to_vec().into()),
         receipts: ROption::RSome(block.receipts_rlp.to_vec().into()),
         state_sync: ROption::RNone,
+        tx_hashes: Default::default(),
     };
     let honest: Vec<RawBlock> = (20..=60)
         .map(|number| raw(chain.by_number(number).unwrap()))
@@ -475,12 +477,12 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
             .unwrap();
         assert!(
             matches!(
-                plugin.validate(request(honest.clone())).unwrap(),
+                plugin.validate(&request(honest.clone())).unwrap(),
                 Verdict::Accepted { .. }
             ),
             "{level:?}"
         );
-        let verdict = plugin.validate(request(lying.clone())).unwrap();
+        let verdict = plugin.validate(&request(lying.clone())).unwrap();
         match (verdict, rejects_the_transaction) {
             (Verdict::Rejected(rejection), true) => assert_eq!(
                 (rejection.number, rejection.field.as_str()),

@@ -83,4 +83,11 @@ pub struct RawBlock {
     pub receipts: ROption<RVec<u8>>,
     /// RLP of Bor's separately stored state-sync receipt (pre-Madhugiri blocks that have one).
     pub state_sync: ROption<RVec<u8>>,
+    /// Keccak-256 of each transaction in `body`, in order, when the source
+    /// already computed them (an upstream that checked each transaction's
+    /// claimed hash has); empty otherwise. The host indexes transactions by
+    /// these hashes instead of hashing the body again, and hashes the body
+    /// itself when the list is empty or its length differs from the body's
+    /// transaction count. Storage need not fill it when reading.
+    pub tx_hashes: RVec<H256>,
 }

@@ -147,8 +147,10 @@ pub trait Validation: Send + Sync {
     /// Checks a batch and says whether it may be stored as verified.
     /// An `Err` means the request itself was unusable (for example a span
     /// missing for `full`), not that the blocks are bad.
+    /// The request is lent, not moved: the host keeps the blocks to store
+    /// them, and a level only reads them.
     #[sabi(last_prefix_field)]
-    fn validate(&self, request: ValidationRequest) -> PluginResult<Verdict>;
+    fn validate(&self, request: &ValidationRequest) -> PluginResult<Verdict>;
 }
 
 /// An owned validation plugin instance.

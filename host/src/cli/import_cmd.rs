@@ -67,6 +67,7 @@ pub fn execute(args: ImportArgs) -> anyhow::Result<()> {
                         body: ROption::RSome(block.body.to_vec().into()),
                         receipts: ROption::RSome(block.receipts.to_vec().into()),
                         state_sync: ROption::RNone,
+                        tx_hashes: Default::default(),
                     },
                     tx_hashes: block.tx_hashes.iter().map(|hash| hash.0).collect(),
                 })

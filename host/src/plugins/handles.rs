@@ -140,7 +140,7 @@ impl ValidationPlugin {
     }
 
     /// Validates a batch; CPU-bound, call from a blocking context.
-    pub fn validate(&self, request: ValidationRequest) -> Result<Verdict, PluginCallError> {
+    pub fn validate(&self, request: &ValidationRequest) -> Result<Verdict, PluginCallError> {
         named(&self.name, self.inner.validate(request))
     }
 }

@@ -417,15 +417,22 @@ impl SyncServices {
 }
 
 /// A raw block with the transaction hashes the store indexes (the bor
-/// receipt's derived hash last, at index `transactions.len()`).
-fn stored_block(block: RawBlock) -> StoredBlock {
-    let mut tx_hashes: Vec<[u8; 32]> = block
+/// receipt's derived hash last, at index `transactions.len()`): those the
+/// source handed on when it gave one per body transaction, otherwise the
+/// body's transactions hashed here.
+fn stored_block(mut block: RawBlock) -> StoredBlock {
+    let transactions = block
         .body
         .as_ref()
         .into_option()
-        .and_then(|body| body_transactions(body).ok())
-        .map(|items| items.iter().map(|item| keccak256(item).0).collect())
-        .unwrap_or_default();
+        .and_then(|body| body_transactions(body).ok());
+    let handed_on = std::mem::take(&mut block.tx_hashes).into_vec();
+    let mut tx_hashes: Vec<[u8; 32]> = match transactions {
+        // The source hashed (and checked) every transaction already.
+        Some(items) if items.len() == handed_on.len() => handed_on,
+        Some(items) => items.iter().map(|item| keccak256(item).0).collect(),
+        None => Vec::new(),
+    };
     if block.state_sync.is_some() {
         tx_hashes.push(bor_receipt_tx_hash(block.number, &B256::from(block.hash)).0);
     }

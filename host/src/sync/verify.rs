@@ -137,7 +137,7 @@ async fn run(
     request: ValidationRequest,
 ) -> Result<(Result<Verdict, PluginCallError>, Vec<RawBlock>), RangeError> {
     tokio::task::spawn_blocking(move || {
-        let verdict = plugin.validate(request.clone());
+        let verdict = plugin.validate(&request);
         (verdict, request.blocks.into_vec())
     })
     .await

@@ -24,7 +24,7 @@ pub trait ValidationLevel: Send + Sync + 'static {
     /// What this level reads beyond headers.
     fn requirements(&self) -> Requirements;
     /// Checks a batch; see [`Validation::validate`].
-    fn validate(&self, request: ValidationRequest) -> Result<Verdict, PluginError>;
+    fn validate(&self, request: &ValidationRequest) -> Result<Verdict, PluginError>;
 }
 
 /// A block store, in plain Rust. Every method may block: reads should be
@@ -129,7 +129,7 @@ impl<T: ValidationLevel> Validation for ValidationExport<T> {
             })
     }
 
-    fn validate(&self, request: ValidationRequest) -> PluginResult<Verdict> {
+    fn validate(&self, request: &ValidationRequest) -> PluginResult<Verdict> {
         guard(|| self.0.validate(request))
     }
 }

@@ -10,6 +10,7 @@
 //!
 //! Roots are not checked here: that is the validation level's job.
 
+use crate::error::UpstreamError;
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::Encodable;
 use hypasis_plugin_sdk::api::{
@@ -22,9 +23,6 @@ use hypasis_polygon::{
     rpc_json::{encode_receipt, parse_b256},
     state_sync::bor_receipt_tx_hash,
 };
-use serde_json::value::RawValue;
-
-use crate::error::UpstreamError;
 
 /// RLP of an empty list: the uncles of every Bor block.
 const EMPTY_LIST: [u8; 1] = [0xc0];
@@ -63,16 +61,73 @@ fn unsupported(endpoint: &str, block: u64, reason: impl Into<String>) -> Upstrea
     }
 }
 
+/// A transaction entry of a block's JSON, a bare hash or a full object:
+/// what the header check needs from it.
+trait ClaimedHash {
+    /// The hash the endpoint claims for the transaction.
+    fn claimed_hash(&self) -> Option<&str>;
+}
+
+impl ClaimedHash for TxHash<'_> {
+    fn claimed_hash(&self) -> Option<&str> {
+        self.0
+    }
+}
+
+impl ClaimedHash for TransactionJson<'_> {
+    fn claimed_hash(&self) -> Option<&str> {
+        self.hash
+    }
+}
+
+/// A block whose header hash was checked, with its body when one was
+/// asked for (every transaction's hash checked too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedBlock {
+    /// The checked header.
+    pub header: CheckedHeader,
+    /// The body's RLP, when fetched with full transactions.
+    pub body: Option<Vec<u8>>,
+}
+
 /// Rebuilds block `expected`'s header from `block` (an
-/// `eth_getBlockByNumber` result, hashes or full transactions) and checks
-/// its hash.
-pub fn check_header(
+/// `eth_getBlockByNumber` result's text) and checks its hash; with `bodies`,
+/// `block` holds full transactions and the body is rebuilt from the same
+/// parse. The JSON is read once either way.
+pub fn check_block(
     endpoint: &str,
     expected: u64,
-    block: &RawValue,
+    block: &str,
+    bodies: bool,
+) -> Result<CheckedBlock, UpstreamError> {
+    if !bodies {
+        let parsed: BlockJson<'_, TxHash<'_>> = from_text("block", block)
+            .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
+        let header = check_header(endpoint, expected, &parsed)?;
+        return Ok(CheckedBlock { header, body: None });
+    }
+    let parsed: BlockJson<'_, TransactionJson<'_>> =
+        from_text("block", block).map_err(|error| {
+            bad(
+                endpoint,
+                expected,
+                format!("the block is not a block with full transaction objects: {error}"),
+            )
+        })?;
+    let header = check_header(endpoint, expected, &parsed)?;
+    let body = body(endpoint, &header, &parsed)?;
+    Ok(CheckedBlock {
+        header,
+        body: Some(body),
+    })
+}
+
+/// Rebuilds the header from a parsed block and checks its hash.
+fn check_header<T: ClaimedHash>(
+    endpoint: &str,
+    expected: u64,
+    parsed: &BlockJson<'_, T>,
 ) -> Result<CheckedHeader, UpstreamError> {
-    let parsed: BlockJson<'_, TxHash<'_>> = from_text("block", block.get())
-        .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
     let header = parsed
         .to_header()
         .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
@@ -110,19 +165,21 @@ pub fn check_header(
     let bor_tx_hash = bor_receipt_tx_hash(expected, &claimed);
     let transactions = parsed
         .transactions
+        .as_ref()
         .ok_or_else(|| bad(endpoint, expected, "field `transactions` is missing"))?;
     let mut tx_hashes = Vec::with_capacity(transactions.len());
     let mut lists_bor_tx = false;
     for (index, tx) in transactions.iter().enumerate() {
-        let hash =
-            tx.0.and_then(|text| parse_b256("transactions", text).ok())
-                .ok_or_else(|| {
-                    bad(
-                        endpoint,
-                        expected,
-                        format!("transaction {index} has no hash"),
-                    )
-                })?;
+        let hash = tx
+            .claimed_hash()
+            .and_then(|text| parse_b256("transactions", text).ok())
+            .ok_or_else(|| {
+                bad(
+                    endpoint,
+                    expected,
+                    format!("transaction {index} has no hash"),
+                )
+            })?;
         if hash == bor_tx_hash {
             lists_bor_tx = true;
         } else {
@@ -161,26 +218,22 @@ fn transaction_bytes(
     }
 }
 
-/// The body `[transactions, uncles]` from a block's full transactions.
-pub fn body(
+/// The body `[transactions, uncles]` from a block's full transactions,
+/// each one's bytes hashed and checked against the hash the header check
+/// took from the same entry.
+fn body(
     endpoint: &str,
     header: &CheckedHeader,
-    block: &RawValue,
+    parsed: &BlockJson<'_, TransactionJson<'_>>,
 ) -> Result<Vec<u8>, UpstreamError> {
     let number = header.number;
-    let parsed: BlockJson<'_, TransactionJson<'_>> =
-        from_text("block", block.get()).map_err(|error| {
-            bad(
-                endpoint,
-                number,
-                format!("the block's transactions are not full transaction objects: {error}"),
-            )
-        })?;
     let transactions = parsed
         .transactions
+        .as_ref()
         .ok_or_else(|| bad(endpoint, number, "field `transactions` is missing"))?;
-    let mut envelopes = Vec::with_capacity(transactions.len());
+    let mut envelopes = Vec::with_capacity(header.tx_hashes.len());
     for (index, tx) in transactions.iter().enumerate() {
+        // The header check parsed every entry's hash already.
         let claimed = tx
             .hash
             .and_then(|text| parse_b256("hash", text).ok())
@@ -210,10 +263,10 @@ pub fn body(
 pub fn receipts(
     endpoint: &str,
     header: &CheckedHeader,
-    receipts: &RawValue,
+    receipts: &str,
 ) -> Result<(Vec<u8>, Option<Vec<u8>>), UpstreamError> {
     let number = header.number;
-    let list: Vec<ReceiptJson<'_>> = from_text("receipts", receipts.get()).map_err(|error| {
+    let list: Vec<ReceiptJson<'_>> = from_text("receipts", receipts).map_err(|error| {
         bad(
             endpoint,
             number,
@@ -288,22 +341,26 @@ pub fn receipts(
     Ok((encode_envelopes(&envelopes), state_sync))
 }
 
-/// A whole [`RawBlock`] from a checked header: the body too when `bodies`
-/// (`block` then holds full transactions), the receipts when given.
+/// A whole [`RawBlock`] from a checked block and, when given, its receipts.
 pub fn assemble(
     endpoint: &str,
-    header: CheckedHeader,
-    block: &RawValue,
-    receipts_json: Option<&RawValue>,
-    bodies: bool,
+    checked: CheckedBlock,
+    receipts_json: Option<&str>,
 ) -> Result<RawBlock, UpstreamError> {
-    let body = bodies.then(|| body(endpoint, &header, block)).transpose()?;
+    let CheckedBlock { header, body } = checked;
     let (receipts, state_sync) = match receipts_json {
         Some(json) => {
             let (list, state_sync) = receipts(endpoint, &header, json)?;
             (Some(list), state_sync)
         }
         None => (None, None),
+    };
+    // Every transaction of the body was hashed and checked: hand the
+    // hashes on so that the host need not hash them again.
+    let tx_hashes = if body.is_some() {
+        header.tx_hashes.iter().map(|hash| hash.0).collect()
+    } else {
+        RVec::new()
     };
     Ok(RawBlock {
         number: header.number,
@@ -312,6 +369,7 @@ pub fn assemble(
         body: ROption::from(body.map(RVec::from)),
         receipts: ROption::from(receipts.map(RVec::from)),
         state_sync: ROption::from(state_sync.map(RVec::from)),
+        tx_hashes,
     })
 }
 
@@ -324,7 +382,7 @@ mod tests {
         roots::body_transactions,
         rpc_json::{data, header_json},
     };
-    use serde_json::{Value, json};
+    use serde_json::{Value, json, value::RawValue};
 
     fn block_json(header: &Header) -> Value {
         let mut json = Value::Object(header_json(header, &header.hash_slow()));
@@ -345,8 +403,8 @@ mod tests {
     ) -> Result<RawBlock, UpstreamError> {
         let block = raw(json);
         let receipts = receipts.map(raw);
-        let header = check_header("e", expected, &block)?;
-        assemble("e", header, &block, receipts.as_deref(), bodies)
+        let checked = check_block("e", expected, block.get(), bodies)?;
+        assemble("e", checked, receipts.as_ref().map(|raw| raw.get()))
     }
 
     #[test]
@@ -432,6 +490,16 @@ mod tests {
         assert_eq!(
             block.body.unwrap().as_slice(),
             encode_body(&[envelope.as_slice()], &EMPTY_LIST)
+        );
+        // The checked hashes travel with the body; without a body, none.
+        assert_eq!(block.tx_hashes.as_slice(), &[keccak256(&envelope).0]);
+        let mut hashes_only = json.clone();
+        hashes_only["transactions"] = json!([data(keccak256(&envelope).as_slice())]);
+        assert!(
+            assemble_json(9, &hashes_only, None, false)
+                .unwrap()
+                .tx_hashes
+                .is_empty()
         );
         // Bor's derived transaction is left out of the body.
         let bor = json!({"hash": data(bor_receipt_tx_hash(9, &hash).as_slice()), "type": "0x0"});

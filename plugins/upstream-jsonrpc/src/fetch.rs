@@ -2,8 +2,9 @@
 //! `batch_size` (`eth_getBlockByNumber`, full transactions when bodies are
 //! wanted), then each batch's receipts by block hash (`eth_getBlockReceipts`,
 //! so that they belong to the very blocks fetched), batches pipelined up to
-//! the endpoint's concurrency limit, and each block assembled into raw RLP
-//! off the async workers.
+//! the endpoint's concurrency limit. Each block's JSON is checked and its
+//! body rebuilt as soon as it arrives, its receipts once they do, both off
+//! the async workers.
 
 use futures_util::{StreamExt, TryStreamExt};
 use hypasis_plugin_sdk::api::{FetchRequest, RawBlock};
@@ -11,7 +12,7 @@ use hypasis_polygon::rpc_json::{data, quantity};
 use serde_json::json;
 
 use crate::{
-    assemble::{CheckedHeader, assemble, check_header},
+    assemble::{CheckedBlock, assemble, check_block},
     endpoint::Endpoint,
     error::UpstreamError,
     options::Options,
@@ -38,6 +39,18 @@ pub async fn fetch_from(
     Ok(chunks.into_iter().flatten().collect())
 }
 
+/// Runs CPU-bound decoding off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, UpstreamError> + Send + 'static,
+) -> Result<T, UpstreamError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        // A bug here: let the SDK's guard report the panic.
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => Err(UpstreamError::Shutdown),
+    }
+}
+
 async fn fetch_chunk(
     endpoint: &Endpoint,
     numbers: Vec<u64>,
@@ -50,36 +63,44 @@ async fn fetch_chunk(
         .map(|number| Call::new("eth_getBlockByNumber", json!([quantity(*number), bodies])))
         .collect();
     let blocks = rpc::send_all(endpoint, &calls, options).await?;
-    let mut headers: Vec<CheckedHeader> = Vec::with_capacity(blocks.len());
-    for (number, block) in numbers.iter().zip(&blocks) {
-        if block.get() == "null" {
-            return Err(UpstreamError::Missing {
-                endpoint: endpoint.name().into(),
-                block: *number,
-                what: "block",
-            });
-        }
-        headers.push(check_header(endpoint.name(), *number, block)?);
-    }
-    let receipts: Option<Vec<RawResult>> = if receipts {
-        let calls: Vec<Call> = headers
+    let name = endpoint.name().to_string();
+    // Each block's JSON is parsed once: header and body checked together.
+    let checked: Vec<CheckedBlock> = blocking(move || {
+        numbers
             .iter()
-            .map(|header| {
+            .zip(&blocks)
+            .map(|(number, block)| {
+                if block.get() == "null" {
+                    return Err(UpstreamError::Missing {
+                        endpoint: name.clone(),
+                        block: *number,
+                        what: "block",
+                    });
+                }
+                check_block(&name, *number, block.get(), bodies)
+            })
+            .collect()
+    })
+    .await?;
+    let receipts: Option<Vec<RawResult>> = if receipts {
+        let calls: Vec<Call> = checked
+            .iter()
+            .map(|block| {
                 Call::new(
                     "eth_getBlockReceipts",
-                    json!([data(header.hash.as_slice())]),
+                    json!([data(block.header.hash.as_slice())]),
                 )
             })
             .collect();
         let answers = rpc::send_all(endpoint, &calls, options).await?;
-        if let Some((header, _)) = headers
+        if let Some((block, _)) = checked
             .iter()
             .zip(&answers)
             .find(|(_, answer)| answer.get() == "null")
         {
             return Err(UpstreamError::Missing {
                 endpoint: endpoint.name().into(),
-                block: header.number,
+                block: block.header.number,
                 what: "receipts",
             });
         }
@@ -88,23 +109,18 @@ async fn fetch_chunk(
         None
     };
     let name = endpoint.name().to_string();
-    let assembled = tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let receipts = receipts.as_ref();
-        headers
+        checked
             .into_iter()
-            .zip(&blocks)
             .enumerate()
-            .map(|(index, (header, block))| {
-                let receipts = receipts.and_then(|list| list.get(index)).map(|raw| &**raw);
-                assemble(&name, header, block, receipts, bodies)
+            .map(|(index, block)| {
+                let receipts = receipts
+                    .and_then(|list| list.get(index))
+                    .map(RawResult::get);
+                assemble(&name, block, receipts)
             })
             .collect::<Result<Vec<RawBlock>, UpstreamError>>()
     })
-    .await;
-    match assembled {
-        Ok(blocks) => blocks,
-        // A bug here: let the SDK's guard report the panic.
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Err(UpstreamError::Shutdown),
-    }
+    .await
 }

@@ -3,7 +3,11 @@
 //! calls of a batch retried on the same endpoint with backoff.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    ops::Range,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Instant,
 };
 
@@ -15,31 +19,62 @@ use crate::{
     score::Outcome,
 };
 
-/// A call's result as the endpoint wrote it (decoded by whoever needs it:
-/// block answers straight into typed structures, small ones into a `Value`).
-pub type RawResult = Box<RawValue>;
-
-/// A `result` member: absent, or present (`null` included).
-#[derive(Debug, Default)]
-enum Member {
-    #[default]
-    Absent,
-    Present(RawResult),
+/// A call's result as the endpoint wrote it, decoded by whoever needs it
+/// (block answers straight into typed structures, small ones into a
+/// `Value`). It is a slice of the whole response's text, shared by every
+/// result of a batch, so that matching answers copies nothing.
+#[derive(Debug, Clone)]
+pub struct RawResult {
+    text: Arc<String>,
+    range: Range<usize>,
 }
 
-impl<'de> Deserialize<'de> for Member {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        RawResult::deserialize(deserializer).map(Member::Present)
+impl RawResult {
+    /// The result's JSON text.
+    pub fn get(&self) -> &str {
+        // The range was taken from a slice of `text`: always in bounds.
+        self.text.get(self.range.clone()).unwrap_or("null")
+    }
+
+    /// A `null` result (what a call that never got an answer leaves).
+    fn null() -> Self {
+        RawResult {
+            text: Arc::new("null".to_owned()),
+            range: 0..4,
+        }
+    }
+
+    /// The result `raw`, a slice of `text`.
+    fn within(text: &Arc<String>, raw: &RawValue) -> Self {
+        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        RawResult {
+            text: Arc::clone(text),
+            range: start..start + raw.get().len(),
+        }
     }
 }
 
-/// One answer object of a response.
+/// A `result` member: absent, or present (`null` included).
+#[derive(Debug, Default)]
+enum Member<'a> {
+    #[default]
+    Absent,
+    Present(&'a RawValue),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Member<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <&'a RawValue>::deserialize(deserializer).map(Member::Present)
+    }
+}
+
+/// One answer object of a response, its result borrowed from the text.
 #[derive(Debug, Deserialize)]
-struct AnswerObject {
+struct AnswerObject<'a> {
     #[serde(default)]
     id: Option<Value>,
-    #[serde(default)]
-    result: Member,
+    #[serde(default, borrow)]
+    result: Member<'a>,
     #[serde(default)]
     error: Option<Value>,
 }
@@ -96,7 +131,7 @@ pub async fn send(
     let started = Instant::now();
     let answer = endpoint.exchange(first, body.to_string()).await;
     let latency = started.elapsed();
-    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, &answer));
+    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, answer));
     match &results {
         Ok(results) => {
             let answered = results
@@ -188,12 +223,8 @@ pub async fn send_all(
     }
     Ok(results
         .into_iter()
-        .map(|result| result.unwrap_or_else(null))
+        .map(|result| result.unwrap_or_else(RawResult::null))
         .collect())
-}
-
-fn null() -> RawResult {
-    RawValue::from_string("null".to_owned()).expect("`null` is JSON")
 }
 
 /// Matches an answer (the response body) to the calls by id.
@@ -201,25 +232,36 @@ fn match_answers(
     endpoint: &str,
     calls: &[Call],
     first: u64,
-    answer: &[u8],
+    answer: bytes::Bytes,
 ) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
     let malformed = |reason: String| UpstreamError::Malformed {
         endpoint: endpoint.into(),
         reason,
     };
-    let starts_batch = answer
-        .iter()
+    // One UTF-8 check of the whole text (no copy when the body is not
+    // shared), then every result is borrowed from it.
+    let text = match String::from_utf8(Vec::from(answer)) {
+        Ok(text) => Arc::new(text),
+        Err(error) => {
+            return Err(malformed(format!(
+                "not JSON-RPC answers (not UTF-8): {}",
+                excerpt(error.as_bytes())
+            )));
+        }
+    };
+    let starts_batch = text
+        .bytes()
         .find(|byte| !byte.is_ascii_whitespace())
-        .is_some_and(|byte| *byte == b'[');
-    let items: Vec<AnswerObject> = if starts_batch {
-        serde_json::from_slice(answer).map_err(|error| {
+        .is_some_and(|byte| byte == b'[');
+    let items: Vec<AnswerObject<'_>> = if starts_batch {
+        serde_json::from_str(&text).map_err(|error| {
             malformed(format!(
                 "not JSON-RPC answers ({error}): {}",
-                excerpt(answer)
+                excerpt(text.as_bytes())
             ))
         })?
     } else {
-        let single: Value = match serde_json::from_slice::<AnswerObject>(answer) {
+        let single: Value = match serde_json::from_str::<AnswerObject<'_>>(&text) {
             Ok(object) => {
                 let whole_batch_error =
                     calls.len() > 1 && object.id.as_ref().is_none_or(Value::is_null);
@@ -235,10 +277,11 @@ fn match_answers(
                 if calls.len() > 1 {
                     return Err(malformed("a single answer to a batch".into()));
                 }
-                return match_items(endpoint, calls, first, vec![object]);
+                return match_items(endpoint, calls, first, &text, vec![object]);
             }
-            Err(_) => serde_json::from_slice(answer)
-                .map_err(|error| malformed(format!("not JSON ({error}): {}", excerpt(answer))))?,
+            Err(_) => serde_json::from_str(&text).map_err(|error| {
+                malformed(format!("not JSON ({error}): {}", excerpt(text.as_bytes())))
+            })?,
         };
         return Err(malformed(format!(
             "expected {} answers, got {}",
@@ -246,20 +289,21 @@ fn match_answers(
             kind_of(&single)
         )));
     };
-    match_items(endpoint, calls, first, items)
+    match_items(endpoint, calls, first, &text, items)
 }
 
 fn match_items(
     endpoint: &str,
     calls: &[Call],
     first: u64,
-    items: Vec<AnswerObject>,
+    text: &Arc<String>,
+    items: Vec<AnswerObject<'_>>,
 ) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
     let malformed = |reason: String| UpstreamError::Malformed {
         endpoint: endpoint.into(),
         reason,
     };
-    let mut slots: Vec<Option<AnswerObject>> = (0..calls.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<AnswerObject<'_>>> = (0..calls.len()).map(|_| None).collect();
     for object in items {
         let id = object.id.as_ref().and_then(Value::as_u64);
         let slot = id
@@ -286,7 +330,7 @@ fn match_items(
                 return Ok(Err(error));
             }
             match object.result {
-                Member::Present(result) => Ok(Ok(result)),
+                Member::Present(result) => Ok(Ok(RawResult::within(text, result))),
                 Member::Absent => Err(malformed(format!(
                     "answer to `{}` has no result",
                     call.method
@@ -332,7 +376,7 @@ mod tests {
         first: u64,
         answer: Value,
     ) -> Result<Vec<Result<String, UpstreamError>>, UpstreamError> {
-        let results = match_answers("e", calls, first, answer.to_string().as_bytes())?;
+        let results = match_answers("e", calls, first, answer.to_string().into())?;
         Ok(results
             .into_iter()
             .map(|result| result.map(|raw| raw.get().to_string()))
@@ -381,6 +425,10 @@ mod tests {
         let results = answers(&calls(1), 10, json!({"id": 10, "result": null})).unwrap();
         assert_eq!(results[0], Ok("null".to_string()));
         // Text that is not JSON at all.
-        assert!(match_answers("e", &calls(1), 10, b"<html>").is_err());
+        assert!(match_answers("e", &calls(1), 10, bytes::Bytes::from_static(b"<html>")).is_err());
+        // Nor is text that is not UTF-8.
+        let error =
+            match_answers("e", &calls(1), 10, bytes::Bytes::from_static(b"[\xff]")).unwrap_err();
+        assert!(error.to_string().contains("not UTF-8"), "{error}");
     }
 }

@@ -35,6 +35,7 @@ fn batch(
                 body: Some(block.body_rlp.to_vec().into()).into(),
                 receipts: Some(block.receipts_rlp.to_vec().into()).into(),
                 state_sync: None.into(),
+                tx_hashes: Default::default(),
             }
         })
         .collect();

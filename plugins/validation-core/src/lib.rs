@@ -131,8 +131,8 @@ impl hypasis_plugin_sdk::ValidationLevel for LevelPlugin {
         self.level.requirements()
     }
 
-    fn validate(&self, request: ValidationRequest) -> Result<Verdict, PluginError> {
-        validate(self.level, &self.spec, &request)
+    fn validate(&self, request: &ValidationRequest) -> Result<Verdict, PluginError> {
+        validate(self.level, &self.spec, request)
     }
 }
 

@@ -34,6 +34,7 @@ fn request() -> ValidationRequest {
                 body: None.into(),
                 receipts: None.into(),
                 state_sync: None.into(),
+                tx_hashes: Default::default(),
             }
         })
         .collect();

@@ -99,6 +99,7 @@ fn raw(block: &DevBlock) -> RawBlock {
             .as_ref()
             .map(|bor| bor.rlp.to_vec().into())
             .into(),
+        tx_hashes: Default::default(),
     }
 }
 

@@ -81,6 +81,7 @@ pub fn make_batch(rng: &mut Rng, first: u64) -> Vec<StoredBlock> {
                 } else {
                     ROption::RNone
                 },
+                tx_hashes: Default::default(),
             },
             tx_hashes: (0..TXS).map(|_| rng.hash()).collect(),
         })

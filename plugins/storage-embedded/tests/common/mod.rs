@@ -69,6 +69,7 @@ pub fn block(number: u64, variant: u64, txs: u64) -> StoredBlock {
             } else {
                 ROption::RNone
             },
+            tx_hashes: Default::default(),
         },
         tx_hashes: (0..txs)
             .map(|index| hash(2, number * 1000 + index, variant))
