@@ -53,6 +53,22 @@ struct Row {
     fetch_ms: u64,
     validate_ms: u64,
     write_ms: u64,
+    /// CPU time the whole process (host and devnet) used during the run.
+    cpu: Option<f64>,
+}
+
+/// CPU seconds (user + system) this process has used so far, from
+/// `/proc/self/stat` (Linux; `None` elsewhere). The wall time of a run on
+/// a shared VM varies a lot; the CPU it took varies much less.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): state is the
+    // first, utime the 12th, stime the 13th, in clock ticks (100 per s).
+    let after = stat.get(stat.rfind(')')? + 1..)?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// How long a benchmarked sync may go without advancing before the run fails.
@@ -85,6 +101,7 @@ async fn run_direction(
         config.sync.forward.enabled = false;
     }
     let shutdown = CancellationToken::new();
+    let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let host = Host::start(config, shutdown.clone()).await?;
     let status = Arc::clone(
@@ -125,6 +142,9 @@ async fn run_direction(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed();
+    let cpu = process_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let status = status.read().clone();
     host.stop().await?;
     Ok(Row {
@@ -134,6 +154,7 @@ async fn run_direction(
         fetch_ms: status.fetch_ms,
         validate_ms: status.validate_ms,
         write_ms: status.write_ms,
+        cpu,
     })
 }
 
@@ -184,19 +205,22 @@ fn sync(args: SyncBenchArgs) -> anyhow::Result<()> {
             rows.push(run_direction(&devnet, &args, forward).await?);
         }
         println!(
-            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) |"
+            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) | CPU (s) | CPU ms/block |"
         );
-        println!("|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|");
         for row in rows {
             println!(
-                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} |",
+                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} | {} | {} |",
                 row.direction,
                 row.blocks,
                 row.elapsed.as_secs_f64(),
                 row.blocks as f64 / row.elapsed.as_secs_f64(),
                 row.fetch_ms,
                 row.validate_ms,
-                row.write_ms
+                row.write_ms,
+                row.cpu.map_or("—".into(), |cpu| format!("{cpu:.1}")),
+                row.cpu
+                    .map_or("—".into(), |cpu| format!("{:.2}", cpu * 1000.0 / row.blocks as f64)),
             );
         }
         devnet.stop().await;

@@ -16,3 +16,12 @@ hypasis_plugin_sdk::export_plugin! {
     description: "Hashes, parent links, anchors and L1 checkpoint roots.",
     instantiate: new_instance,
 }
+
+/// The plugin's own heap: mimalloc, as in the host. Every block, JSON
+/// answer and store entry this plugin builds is allocated and freed here,
+/// and glibc's malloc cost several percent of a sync (see
+/// docs/BENCHMARKS.md). Not in in-process builds, where the host's
+/// allocator applies.
+#[cfg(not(feature = "in-process"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
