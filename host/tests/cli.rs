@@ -42,7 +42,8 @@ fn plugins_list_shows_the_built_ins_with_kind_and_versions() {
             .find(|line| line.starts_with(&format!("{name} ")))
             .unwrap_or_else(|| panic!("{name} missing from:\n{text}"));
         let columns: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(&columns[..4], &[name, kind, version, "1.0"], "{row}");
+        let abi = hypasis_plugin_api::ABI_VERSION.to_string();
+        assert_eq!(&columns[..4], &[name, kind, version, abi.as_str()], "{row}");
     }
 }
 
