@@ -9,7 +9,10 @@ use std::{
     },
 };
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable, Slice, Snapshot};
+use fjall::{
+    Database, Keyspace, KeyspaceCreateOptions, KvSeparationOptions, PersistMode, Readable, Slice,
+    Snapshot,
+};
 use hypasis_plugin_sdk::{
     PluginError, StorageBackend,
     api::{
@@ -50,6 +53,15 @@ pub fn memtable_size(table: Table) -> u64 {
     } else {
         4 << 20
     }
+}
+
+/// Whether `table` keeps its values in blob files apart from its keys
+/// (fjall's key-value separation): bodies and receipts are tens of KiB
+/// each, written once and never updated, so compactions should move only
+/// their keys instead of rewriting the values level after level. Fixed when
+/// a store is created (fjall persists it per keyspace).
+pub const fn separates_values(table: Table) -> bool {
+    matches!(table, Table::Bodies | Table::Receipts)
 }
 
 /// The open engine.
@@ -192,7 +204,15 @@ impl EmbeddedStore {
             let memtable = memtable_size(table);
             let keyspace = db
                 .keyspace(table.name(), || {
-                    KeyspaceCreateOptions::default().max_memtable_size(memtable)
+                    let options = KeyspaceCreateOptions::default().max_memtable_size(memtable);
+                    if separates_values(table) {
+                        options.with_kv_separation(Some(
+                            KvSeparationOptions::default()
+                                .compression(fjall::CompressionType::None),
+                        ))
+                    } else {
+                        options
+                    }
                 })
                 .map_err(|error| open_error(&path, error))?;
             tables.push(keyspace);
