@@ -31,19 +31,37 @@ const BLOCK_TABLES: [Table; 5] = [
     Table::BlockTxs,
 ];
 
-/// A batch being built: the last operation on every key (`None` deletes).
+/// The last operation on every key of one table (`None` deletes). Keys are
+/// the store's own (hashes, numbers), so a fast unkeyed-seed hasher is fine.
+type TableOps = HashMap<Vec<u8>, Option<Slice>, foldhash::fast::RandomState>;
+
+/// A batch being built: the last operation on every key, per table.
 struct Pending<'a> {
     inner: &'a Inner,
-    ops: Vec<HashMap<Vec<u8>, Option<Slice>>>,
+    ops: Vec<TableOps>,
     canonical_count: u64,
     sets: BTreeMap<String, IntervalSet>,
 }
 
 impl<'a> Pending<'a> {
-    fn new(inner: &'a Inner) -> Self {
+    /// Sized for `blocks` blocks carrying `transactions` index entries, so
+    /// the maps do not rehash while the batch is applied.
+    fn new(inner: &'a Inner, blocks: usize, transactions: usize) -> Self {
+        let ops = Table::ALL
+            .into_iter()
+            .map(|table| {
+                let expected = match table {
+                    Table::Transactions => transactions,
+                    Table::Canonical | Table::Numbers => blocks,
+                    table if table.holds_block_data() => blocks,
+                    _ => 0,
+                };
+                TableOps::with_capacity_and_hasher(expected, Default::default())
+            })
+            .collect();
         Pending {
             inner,
-            ops: vec![HashMap::new(); Table::ALL.len()],
+            ops,
             canonical_count: inner
                 .canonical_count
                 .load(std::sync::atomic::Ordering::Acquire),
@@ -274,7 +292,8 @@ fn validate(batch: &WriteBatch) -> Result<(), StoreError> {
 /// one atomic commit. The caller holds the store's writer lock.
 pub(crate) fn apply(inner: &Inner, batch: WriteBatch) -> Result<(), StoreError> {
     validate(&batch)?;
-    let mut pending = Pending::new(inner);
+    let transactions = batch.blocks.iter().map(|block| block.tx_hashes.len()).sum();
+    let mut pending = Pending::new(inner, batch.blocks.len(), transactions);
     if let ROption::RSome(number) = batch.unwind_above {
         pending.unwind_above(number)?;
     }
