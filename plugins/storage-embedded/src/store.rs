@@ -55,6 +55,9 @@ pub fn memtable_size(table: Table) -> u64 {
     }
 }
 
+/// fjall background threads (flushes and compactions); see [`EmbeddedStore::open`].
+const BACKGROUND_WORKERS: usize = 1;
+
 /// Whether `table` keeps its values in blob files apart from its keys
 /// (fjall's key-value separation): bodies and receipts are tens of KiB
 /// each, written once and never updated, so compactions should move only
@@ -187,6 +190,11 @@ impl EmbeddedStore {
             // memtable is flushed, where tables compress their blocks), so
             // compressing large values on the write path only costs CPU.
             .journal_compression(fjall::CompressionType::None)
+            // One background worker for flushes and compactions. With two,
+            // fjall's worker 0 hands every compaction message back to the
+            // queue and takes it again while worker 1 is busy: it spun on
+            // the channel for whole compactions (~5% of sync CPU here).
+            .worker_threads(BACKGROUND_WORKERS)
             .open()
             .map_err(|error| match error {
                 fjall::Error::Locked => open_error(
