@@ -79,9 +79,13 @@ pub async fn synced(host: &Host, head: u64) {
     let watch = host.head.clone().expect("a head");
     wait_until("sync to finish", Duration::from_secs(120), || {
         let status = status.read();
+        // The served head follows the sync status on a poll: wait until it
+        // has caught up with both ends, not only the forward one.
         status.forward == Some(head)
             && status.backward_done
-            && watch.head().is_some_and(|served| served.number == head)
+            && watch.head().is_some_and(|served| {
+                served.number == head && Some(served.earliest) == status.backward
+            })
     })
     .await;
 }
