@@ -5,7 +5,10 @@
 //! - Raw RLP of headers, bodies, receipts and Bor state-sync receipts is
 //!   stored exactly as given, so serving is a copy; the canonical chain, the
 //!   hash → number and transaction indexes, named interval sets and metadata
-//!   live beside it. The key schema is [`schema`].
+//!   live beside it. The key schema is [`schema`]. Bodies and receipts
+//!   (tens of KiB each, written once) sit in uncompressed blob files apart
+//!   from their keys (fjall's key-value separation), so compactions move
+//!   keys only; every other table keeps its values inline.
 //! - A `WriteBatch` becomes one fjall batch: one checksummed journal entry
 //!   across all tables, fsynced before `write` returns. A crash (even
 //!   `kill -9` in the middle of the write) leaves the batch entirely present
