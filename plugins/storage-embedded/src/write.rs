@@ -32,7 +32,8 @@ const BLOCK_TABLES: [Table; 5] = [
 ];
 
 /// The last operation on every key of one table (`None` deletes). Keys are
-/// the store's own (hashes, numbers), so a fast unkeyed-seed hasher is fine.
+/// numbers and Keccak hashes, which nobody can aim at one bucket, so
+/// foldhash's fast hasher stands in for SipHash.
 type TableOps = HashMap<Vec<u8>, Option<Slice>, foldhash::fast::RandomState>;
 
 /// A batch being built: the last operation on every key, per table.
@@ -53,7 +54,7 @@ impl<'a> Pending<'a> {
                 let expected = match table {
                     Table::Transactions => transactions,
                     Table::Canonical | Table::Numbers => blocks,
-                    table if table.holds_block_data() => blocks,
+                    _ if table.holds_block_data() => blocks,
                     _ => 0,
                 };
                 TableOps::with_capacity_and_hasher(expected, Default::default())
