@@ -21,6 +21,7 @@
 
 #![deny(missing_docs)]
 
+pub mod answer_scan;
 pub mod assemble;
 pub mod backoff;
 pub mod endpoint;

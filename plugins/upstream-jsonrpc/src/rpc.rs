@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::{Value, json, value::RawValue};
 
 use crate::{
-    backoff, endpoint::Endpoint, error::UpstreamError, http::excerpt, options::Options,
-    score::Outcome,
+    answer_scan, backoff, endpoint::Endpoint, error::UpstreamError, http::excerpt,
+    options::Options, score::Outcome,
 };
 
 /// A call's result as the endpoint wrote it, decoded by whoever needs it
@@ -227,6 +227,14 @@ pub async fn send_all(
         .collect())
 }
 
+/// One answer of a response: its id and error decoded, its result (when
+/// present, `null` included) left as text.
+struct Answer {
+    id: Option<Value>,
+    result: Option<RawResult>,
+    error: Option<Value>,
+}
+
 /// Matches an answer (the response body) to the calls by id.
 fn match_answers(
     endpoint: &str,
@@ -249,70 +257,137 @@ fn match_answers(
             )));
         }
     };
+    let (batch, answers) = match answer_scan::scan(text.as_bytes()) {
+        Ok(answer_scan::Scanned::Batch(spans)) => (true, scanned_answers(endpoint, &text, spans)?),
+        Ok(answer_scan::Scanned::Single(span)) => {
+            (false, scanned_answers(endpoint, &text, vec![span])?)
+        }
+        // Not a shape the scanner takes: serde_json reads it or says what
+        // is wrong with it.
+        Err(_) => decoded_answers(endpoint, calls, &text)?,
+    };
+    if !batch && calls.len() > 1 {
+        let whole_batch_error = answers
+            .first()
+            .is_some_and(|answer| answer.id.as_ref().is_none_or(Value::is_null));
+        // An error for the whole batch (id null).
+        let error = answers
+            .first()
+            .filter(|_| whole_batch_error)
+            .and_then(|answer| answer.error.as_ref())
+            .and_then(|error| rpc_error(endpoint, "batch", error))
+            .unwrap_or_else(|| malformed("a single answer to a batch".into()));
+        return Err(error);
+    }
+    match_items(endpoint, calls, first, answers)
+}
+
+/// The answers the scanner located: the small `id` and `error` members
+/// decoded, the results sliced out of `text`.
+fn scanned_answers(
+    endpoint: &str,
+    text: &Arc<String>,
+    spans: Vec<answer_scan::AnswerSpan>,
+) -> Result<Vec<Answer>, UpstreamError> {
+    let member =
+        |range: Option<Range<usize>>, name: &str| -> Result<Option<Value>, UpstreamError> {
+            let Some(range) = range else {
+                return Ok(None);
+            };
+            let value = text.get(range).unwrap_or("null");
+            // `null` counts as absent, as for serde_json's `Option` members.
+            serde_json::from_str(value)
+                .map(|value: Value| (!value.is_null()).then_some(value))
+                .map_err(|error| UpstreamError::Malformed {
+                    endpoint: endpoint.into(),
+                    reason: format!(
+                        "the `{name}` of an answer is not JSON ({error}): {}",
+                        excerpt(value.as_bytes())
+                    ),
+                })
+        };
+    spans
+        .into_iter()
+        .map(|span| {
+            Ok(Answer {
+                id: member(span.id, "id")?,
+                result: span.result.map(|range| RawResult {
+                    text: Arc::clone(text),
+                    range,
+                }),
+                error: member(span.error, "error")?,
+            })
+        })
+        .collect()
+}
+
+/// The answers as serde_json reads them, for text the scanner did not
+/// take: whether they came as a batch, or the reason they are not answers.
+fn decoded_answers(
+    endpoint: &str,
+    calls: &[Call],
+    text: &Arc<String>,
+) -> Result<(bool, Vec<Answer>), UpstreamError> {
+    let malformed = |reason: String| UpstreamError::Malformed {
+        endpoint: endpoint.into(),
+        reason,
+    };
+    let owned = |object: AnswerObject<'_>| Answer {
+        id: object.id,
+        result: match object.result {
+            Member::Present(raw) => Some(RawResult::within(text, raw)),
+            Member::Absent => None,
+        },
+        error: object.error,
+    };
     let starts_batch = text
         .bytes()
         .find(|byte| !byte.is_ascii_whitespace())
         .is_some_and(|byte| byte == b'[');
-    let items: Vec<AnswerObject<'_>> = if starts_batch {
-        serde_json::from_str(&text).map_err(|error| {
+    if starts_batch {
+        let items: Vec<AnswerObject<'_>> = serde_json::from_str(text).map_err(|error| {
             malformed(format!(
                 "not JSON-RPC answers ({error}): {}",
                 excerpt(text.as_bytes())
             ))
-        })?
-    } else {
-        let single: Value = match serde_json::from_str::<AnswerObject<'_>>(&text) {
-            Ok(object) => {
-                let whole_batch_error =
-                    calls.len() > 1 && object.id.as_ref().is_none_or(Value::is_null);
-                if whole_batch_error {
-                    // An error for the whole batch (id null).
-                    let error = object
-                        .error
-                        .as_ref()
-                        .and_then(|error| rpc_error(endpoint, "batch", error))
-                        .unwrap_or_else(|| malformed("a single answer to a batch".into()));
-                    return Err(error);
-                }
-                if calls.len() > 1 {
-                    return Err(malformed("a single answer to a batch".into()));
-                }
-                return match_items(endpoint, calls, first, &text, vec![object]);
-            }
-            Err(_) => serde_json::from_str(&text).map_err(|error| {
+        })?;
+        return Ok((true, items.into_iter().map(owned).collect()));
+    }
+    match serde_json::from_str::<AnswerObject<'_>>(text) {
+        Ok(object) => Ok((false, vec![owned(object)])),
+        Err(_) => {
+            let single: Value = serde_json::from_str(text).map_err(|error| {
                 malformed(format!("not JSON ({error}): {}", excerpt(text.as_bytes())))
-            })?,
-        };
-        return Err(malformed(format!(
-            "expected {} answers, got {}",
-            calls.len(),
-            kind_of(&single)
-        )));
-    };
-    match_items(endpoint, calls, first, &text, items)
+            })?;
+            Err(malformed(format!(
+                "expected {} answers, got {}",
+                calls.len(),
+                kind_of(&single)
+            )))
+        }
+    }
 }
 
 fn match_items(
     endpoint: &str,
     calls: &[Call],
     first: u64,
-    text: &Arc<String>,
-    items: Vec<AnswerObject<'_>>,
+    answers: Vec<Answer>,
 ) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
     let malformed = |reason: String| UpstreamError::Malformed {
         endpoint: endpoint.into(),
         reason,
     };
-    let mut slots: Vec<Option<AnswerObject<'_>>> = (0..calls.len()).map(|_| None).collect();
-    for object in items {
-        let id = object.id.as_ref().and_then(Value::as_u64);
+    let mut slots: Vec<Option<Answer>> = (0..calls.len()).map(|_| None).collect();
+    for answer in answers {
+        let id = answer.id.as_ref().and_then(Value::as_u64);
         let slot = id
             .and_then(|id| id.checked_sub(first))
             .and_then(|offset| usize::try_from(offset).ok())
             .filter(|offset| *offset < calls.len());
         match slot {
-            Some(offset) => slots[offset] = Some(object),
-            None if calls.len() == 1 && object.error.is_some() => slots[0] = Some(object),
+            Some(offset) => slots[offset] = Some(answer),
+            None if calls.len() == 1 && answer.error.is_some() => slots[0] = Some(answer),
             None => return Err(malformed(format!("answer with unknown id {id:?}"))),
         }
     }
@@ -320,22 +395,19 @@ fn match_items(
         .into_iter()
         .zip(calls)
         .map(|(slot, call)| {
-            let object =
+            let answer =
                 slot.ok_or_else(|| malformed(format!("no answer to `{}`", call.method)))?;
-            if let Some(error) = object
+            if let Some(error) = answer
                 .error
                 .as_ref()
                 .and_then(|error| rpc_error(endpoint, &call.method, error))
             {
                 return Ok(Err(error));
             }
-            match object.result {
-                Member::Present(result) => Ok(Ok(RawResult::within(text, result))),
-                Member::Absent => Err(malformed(format!(
-                    "answer to `{}` has no result",
-                    call.method
-                ))),
-            }
+            answer
+                .result
+                .map(Ok)
+                .ok_or_else(|| malformed(format!("answer to `{}` has no result", call.method)))
         })
         .collect()
 }
