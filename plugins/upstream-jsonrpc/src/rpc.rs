@@ -1,6 +1,7 @@
 //! The JSON-RPC client over one endpoint: single calls and batches, answers
 //! matched by id, each request booked in the endpoint's health, and failed
-//! calls of a batch retried on the same endpoint with backoff.
+//! calls of a batch retried on the same endpoint with backoff. Answers are
+//! located by [`crate::answer_scan`] (serde_json only for what it refuses).
 
 use std::{
     ops::Range,
@@ -44,13 +45,18 @@ impl RawResult {
         }
     }
 
+    /// The result at `range` of `text`.
+    fn at(text: &Arc<String>, range: Range<usize>) -> Self {
+        RawResult {
+            text: Arc::clone(text),
+            range,
+        }
+    }
+
     /// The result `raw`, a slice of `text`.
     fn within(text: &Arc<String>, raw: &RawValue) -> Self {
         let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-        RawResult {
-            text: Arc::clone(text),
-            range: start..start + raw.get().len(),
-        }
+        Self::at(text, start..start + raw.get().len())
     }
 }
 
@@ -242,10 +248,7 @@ fn match_answers(
     first: u64,
     answer: bytes::Bytes,
 ) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
-    let malformed = |reason: String| UpstreamError::Malformed {
-        endpoint: endpoint.into(),
-        reason,
-    };
+    let malformed = |reason: String| malformed(endpoint, reason);
     // One UTF-8 check of the whole text (no copy when the body is not
     // shared), then every result is borrowed from it.
     let text = match String::from_utf8(Vec::from(answer)) {
@@ -258,9 +261,12 @@ fn match_answers(
         }
     };
     let (batch, answers) = match answer_scan::scan(text.as_bytes()) {
-        Ok(answer_scan::Scanned::Batch(spans)) => (true, scanned_answers(endpoint, &text, spans)?),
-        Ok(answer_scan::Scanned::Single(span)) => {
-            (false, scanned_answers(endpoint, &text, vec![span])?)
+        Ok(scanned) => {
+            let (batch, spans) = match scanned {
+                answer_scan::Scanned::Batch(spans) => (true, spans),
+                answer_scan::Scanned::Single(span) => (false, vec![span]),
+            };
+            (batch, scanned_answers(endpoint, &text, spans)?)
         }
         // Not a shape the scanner takes: serde_json reads it or says what
         // is wrong with it.
@@ -298,12 +304,14 @@ fn scanned_answers(
             // `null` counts as absent, as for serde_json's `Option` members.
             serde_json::from_str(value)
                 .map(|value: Value| (!value.is_null()).then_some(value))
-                .map_err(|error| UpstreamError::Malformed {
-                    endpoint: endpoint.into(),
-                    reason: format!(
-                        "the `{name}` of an answer is not JSON ({error}): {}",
-                        excerpt(value.as_bytes())
-                    ),
+                .map_err(|error| {
+                    malformed(
+                        endpoint,
+                        format!(
+                            "the `{name}` of an answer is not JSON ({error}): {}",
+                            excerpt(value.as_bytes())
+                        ),
+                    )
                 })
         };
     spans
@@ -311,10 +319,7 @@ fn scanned_answers(
         .map(|span| {
             Ok(Answer {
                 id: member(span.id, "id")?,
-                result: span.result.map(|range| RawResult {
-                    text: Arc::clone(text),
-                    range,
-                }),
+                result: span.result.map(|range| RawResult::at(text, range)),
                 error: member(span.error, "error")?,
             })
         })
@@ -328,10 +333,7 @@ fn decoded_answers(
     calls: &[Call],
     text: &Arc<String>,
 ) -> Result<(bool, Vec<Answer>), UpstreamError> {
-    let malformed = |reason: String| UpstreamError::Malformed {
-        endpoint: endpoint.into(),
-        reason,
-    };
+    let malformed = |reason: String| malformed(endpoint, reason);
     let owned = |object: AnswerObject<'_>| Answer {
         id: object.id,
         result: match object.result {
@@ -374,10 +376,7 @@ fn match_items(
     first: u64,
     answers: Vec<Answer>,
 ) -> Result<Vec<Result<RawResult, UpstreamError>>, UpstreamError> {
-    let malformed = |reason: String| UpstreamError::Malformed {
-        endpoint: endpoint.into(),
-        reason,
-    };
+    let malformed = |reason: String| malformed(endpoint, reason);
     let mut slots: Vec<Option<Answer>> = (0..calls.len()).map(|_| None).collect();
     for answer in answers {
         let id = answer.id.as_ref().and_then(Value::as_u64);
@@ -410,6 +409,14 @@ fn match_items(
                 .ok_or_else(|| malformed(format!("answer to `{}` has no result", call.method)))
         })
         .collect()
+}
+
+/// A response that is not the JSON-RPC answers asked for.
+fn malformed(endpoint: &str, reason: String) -> UpstreamError {
+    UpstreamError::Malformed {
+        endpoint: endpoint.into(),
+        reason,
+    }
 }
 
 fn rpc_error(endpoint: &str, method: &str, error: &Value) -> Option<UpstreamError> {
