@@ -4,7 +4,7 @@
 
 use alloy_primitives::B256;
 use hypasis_devnet_l1::L1Devnet;
-use hypasis_polygon::checkpoint::{checkpoint_leaf, checkpoint_root};
+use hypasis_polygon::checkpoint::{checkpoint_root, header_leaf};
 
 use crate::{
     chain::Chain,
@@ -48,14 +48,9 @@ pub enum CheckpointError {
 pub fn root_over(chain: &Chain, start: u64, end: u64) -> Option<B256> {
     let leaves: Vec<B256> = (start..=end)
         .map(|number| {
-            chain.by_number(number).map(|block| {
-                checkpoint_leaf(
-                    number,
-                    block.header.timestamp,
-                    &block.header.transactions_root,
-                    &block.header.receipts_root,
-                )
-            })
+            chain
+                .by_number(number)
+                .map(|block| header_leaf(&block.header))
         })
         .collect::<Option<_>>()?;
     checkpoint_root(&leaves)

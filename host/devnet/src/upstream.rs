@@ -6,7 +6,7 @@ use std::sync::Arc;
 use alloy_primitives::B256;
 use bytes::Bytes;
 use hypasis_polygon::{
-    checkpoint::{check_root_range, checkpoint_leaf, checkpoint_root},
+    checkpoint::{check_root_range, checkpoint_root, header_leaf},
     rpc_json::{parse_b256, quantity},
 };
 use parking_lot::RwLock;
@@ -307,14 +307,7 @@ impl UpstreamEndpoint {
                     .map_err(|error| RpcError::server(error.to_string()))?;
                 let leaves: Vec<B256> = (start..=end)
                     .filter_map(|number| self.find(&chain, &settings, BlockId::Number(number)))
-                    .map(|block| {
-                        checkpoint_leaf(
-                            block.number(),
-                            block.header.timestamp,
-                            &block.header.transactions_root,
-                            &block.header.receipts_root,
-                        )
-                    })
+                    .map(|block| header_leaf(&block.header))
                     .collect();
                 let root =
                     checkpoint_root(&leaves).ok_or_else(|| RpcError::server("unknown block"))?;

@@ -19,7 +19,7 @@ use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
 use hypasis_devnet_l1::contract::IRootChain;
 use hypasis_polygon::{
     ChainSpec, bor,
-    checkpoint::{checkpoint_leaf, checkpoint_root},
+    checkpoint::{checkpoint_root, header_leaf},
     state_sync::{StateSyncData, bor_receipt_tx_hash, encode_state_sync_tx},
     valset::ValidatorSet,
 };
@@ -72,12 +72,7 @@ fn check_checkpoint(headers: &BTreeMap<u64, CheckedHeader>, start: u64, end: u64
     let leaves: Vec<B256> = (start..=end)
         .map(|number| {
             let header = &headers[&number].header;
-            checkpoint_leaf(
-                number,
-                header.timestamp,
-                &header.transactions_root,
-                &header.receipts_root,
-            )
+            header_leaf(header)
         })
         .collect();
     assert_eq!(

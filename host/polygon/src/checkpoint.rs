@@ -10,6 +10,17 @@ use alloy_primitives::{B256, keccak256};
 /// Bor's cap on the blocks one root may cover (2^15).
 pub const MAX_CHECKPOINT_LENGTH: u64 = 1 << 15;
 
+/// The leaf for `header`'s block (what [`checkpoint_leaf`] takes, read
+/// from the header).
+pub fn header_leaf(header: &alloy_consensus::Header) -> B256 {
+    checkpoint_leaf(
+        header.number,
+        header.timestamp,
+        &header.transactions_root,
+        &header.receipts_root,
+    )
+}
+
 /// The leaf for one block.
 pub fn checkpoint_leaf(
     number: u64,

@@ -7,7 +7,7 @@ use alloy_primitives::{Address, B256, keccak256};
 use alloy_rlp::Encodable;
 use hypasis_polygon::{
     ChainSpec, bor,
-    checkpoint::{checkpoint_leaf, checkpoint_root},
+    checkpoint::{checkpoint_root, header_leaf},
     decode_header,
     rpc_json::{header_from_json, parse_b256},
 };
@@ -133,12 +133,7 @@ fn checkpoint_96930000_root_hashes_signers_and_links() {
             assert!(validators.is_empty(), "block {}", header.number);
             assert_eq!(header.extra_data.len(), 97);
         }
-        leaves.push(checkpoint_leaf(
-            header.number,
-            header.timestamp,
-            &header.transactions_root,
-            &header.receipts_root,
-        ));
+        leaves.push(header_leaf(&header));
     }
     assert_eq!(
         signers, producers,

@@ -8,7 +8,7 @@ use alloy_rlp::Encodable;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use hypasis_polygon::{
-    checkpoint::{checkpoint_leaf, checkpoint_root},
+    checkpoint::{checkpoint_root, header_leaf},
     rootchain::HEADER_BLOCK_SPACING,
     rpc_json::{header_from_json, parse_b256},
 };
@@ -135,12 +135,7 @@ async fn fetch_leaves(
                 );
             }
             previous = Some(hash);
-            leaves.push(checkpoint_leaf(
-                header.number,
-                header.timestamp,
-                &header.transactions_root,
-                &header.receipts_root,
-            ));
+            leaves.push(header_leaf(&header));
             progress.inc(1);
         }
         number = last + 1;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use alloy_primitives::B256;
 use hypasis_plugin_api::{BlockPart, BlockRange, BlockRef, Direction, WriteBatch};
 use hypasis_polygon::{
-    checkpoint::{checkpoint_leaf, checkpoint_root},
+    checkpoint::{checkpoint_root, header_leaf},
     decode_header,
 };
 use parking_lot::RwLock;
@@ -488,12 +488,7 @@ fn stored_root(services: &SyncServices, start: u64, end: u64) -> Result<Option<B
             return Ok(None);
         };
         let header = decode_header(&bytes).map_err(|error| error.to_string())?;
-        leaves.push(checkpoint_leaf(
-            header.number,
-            header.timestamp,
-            &header.transactions_root,
-            &header.receipts_root,
-        ));
+        leaves.push(header_leaf(&header));
     }
     Ok(checkpoint_root(&leaves))
 }

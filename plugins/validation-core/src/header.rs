@@ -3,7 +3,7 @@
 
 use alloy_primitives::B256;
 use hypasis_plugin_api::{BlockRange, ValidationRequest};
-use hypasis_polygon::checkpoint::{checkpoint_leaf, checkpoint_root};
+use hypasis_polygon::checkpoint::{checkpoint_root, header_leaf};
 
 use crate::{
     decode::DecodedBlock,
@@ -107,14 +107,7 @@ pub fn check(
         }
         let leaves: Vec<B256> = (start..=end)
             .filter_map(at)
-            .map(|block| {
-                checkpoint_leaf(
-                    block.number(),
-                    block.header.timestamp,
-                    &block.header.transactions_root,
-                    &block.header.receipts_root,
-                )
-            })
+            .map(|block| header_leaf(&block.header))
             .collect();
         let root = checkpoint_root(&leaves).unwrap_or_default();
         let expected = B256::from(checkpoint.root);

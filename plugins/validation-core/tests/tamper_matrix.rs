@@ -4,8 +4,8 @@
 //! devnet's lying upstream makes them, or by re-sealing with the producer's
 //! own key where a lie must survive every check but consensus.
 
-use alloy_consensus::Header;
-use alloy_primitives::{U256, keccak256};
+use alloy_consensus::{Header, Receipt, ReceiptWithBloom};
+use alloy_primitives::{Bloom, U256, keccak256};
 use alloy_rlp::Encodable;
 use hypasis_devnet::{
     ChainConfig,
@@ -20,7 +20,8 @@ use hypasis_plugin_api::{
 use hypasis_polygon::{
     ChainSpec,
     bor::{self, HeaderValidator},
-    checkpoint::{checkpoint_leaf, checkpoint_root},
+    checkpoint::{checkpoint_root, header_leaf},
+    roots::{encode_envelopes, ordered_root},
 };
 use hypasis_validation_core::{Level, validate};
 
@@ -184,8 +185,8 @@ fn lie(row: &Row, chain: &Chain, spec: &ChainSpec) -> DevBlock {
     }
 }
 
-#[test]
-fn each_level_rejects_exactly_the_fields_it_covers() {
+/// A devnet chain past `LAST`, its spec, and the spans covering it.
+fn fixture() -> (Chain, ChainSpec, Vec<Span>) {
     let config = ChainConfig {
         txs_per_block: 6,
         cancun_block: 10_000,
@@ -196,36 +197,6 @@ fn each_level_rejects_exactly_the_fields_it_covers() {
         chain.grow();
     }
     let spec = chain.generator().spec().clone();
-    assert!(spec.is_sprint_end(LAST));
-    let honest: Vec<DevBlock> = (FIRST..=LAST)
-        .map(|number| (**chain.by_number(number).unwrap()).clone())
-        .collect();
-    let middle = &honest[(MIDDLE - FIRST) as usize];
-    assert!(
-        middle.txs.len() >= 2
-            && middle
-                .receipts
-                .iter()
-                .any(|receipt| !receipt.logs.is_empty()),
-        "the middle block has transactions and logs"
-    );
-
-    let leaves: Vec<_> = honest
-        .iter()
-        .map(|block| {
-            checkpoint_leaf(
-                block.number(),
-                block.header.timestamp,
-                &block.header.transactions_root,
-                &block.header.receipts_root,
-            )
-        })
-        .collect();
-    let checkpoint = Checkpoint {
-        id: 10_000,
-        range: BlockRange::new(FIRST, LAST),
-        root: checkpoint_root(&leaves).unwrap().0,
-    };
     let spans: Vec<Span> = (0..=spec.span_id(LAST + 1))
         .map(|id| {
             let (start, end) = spec.span_range(id);
@@ -246,15 +217,57 @@ fn each_level_rejects_exactly_the_fields_it_covers() {
             }
         })
         .collect();
-    let request = |blocks: &[DevBlock]| ValidationRequest {
+    (chain, spec, spans)
+}
+
+/// A checkpoint whose root commits to exactly `blocks`.
+fn checkpoint_over(blocks: &[DevBlock]) -> Checkpoint {
+    let leaves: Vec<_> = blocks
+        .iter()
+        .map(|block| header_leaf(&block.header))
+        .collect();
+    Checkpoint {
+        id: 10_000,
+        range: BlockRange::new(blocks[0].number(), blocks[blocks.len() - 1].number()),
+        root: checkpoint_root(&leaves).unwrap().0,
+    }
+}
+
+/// A backward batch of `blocks` under `checkpoint` and `spans`.
+fn batch_request(
+    blocks: &[DevBlock],
+    checkpoint: &Checkpoint,
+    spans: &[Span],
+) -> ValidationRequest {
+    ValidationRequest {
         direction: Direction::Backward,
         blocks: blocks.iter().map(raw).collect::<Vec<_>>().into(),
         parent: None.into(),
         child: None.into(),
         anchors: Vec::new().into(),
-        checkpoints: vec![checkpoint].into(),
-        spans: spans.clone().into(),
-    };
+        checkpoints: vec![*checkpoint].into(),
+        spans: spans.to_vec().into(),
+    }
+}
+
+#[test]
+fn each_level_rejects_exactly_the_fields_it_covers() {
+    let (chain, spec, spans) = fixture();
+    assert!(spec.is_sprint_end(LAST));
+    let honest: Vec<DevBlock> = (FIRST..=LAST)
+        .map(|number| (**chain.by_number(number).unwrap()).clone())
+        .collect();
+    let middle = &honest[(MIDDLE - FIRST) as usize];
+    assert!(
+        middle.txs.len() >= 2
+            && middle
+                .receipts
+                .iter()
+                .any(|receipt| !receipt.logs.is_empty()),
+        "the middle block has transactions and logs"
+    );
+    let checkpoint = checkpoint_over(&honest);
+    let request = |blocks: &[DevBlock]| batch_request(blocks, &checkpoint, &spans);
 
     // The honest batch passes every level; header and light confirm it by
     // the checkpoint, full by the seals.
@@ -302,4 +315,85 @@ fn each_level_rejects_exactly_the_fields_it_covers() {
         "levels do not match the matrix:\n{}",
         failures.join("\n")
     );
+}
+
+/// A receipt whose bloom disagrees with its logs, in a block whose receipts
+/// root, header bloom and seal were all rebuilt around it (what a producer
+/// that sealed a bad receipt would publish, under a checkpoint that commits
+/// to it): every root matches, so `light` accepts it and only `full`, which
+/// recomputes each receipt's bloom, rejects it.
+#[test]
+fn a_receipt_bloom_that_disagrees_with_its_logs_is_caught_by_full_only() {
+    let (chain, spec, spans) = fixture();
+    // The batch ends at the first block with a log, so that nothing after
+    // it has to link to its new hash.
+    let honest: Vec<DevBlock> = (FIRST..=LAST)
+        .map(|number| (**chain.by_number(number).unwrap()).clone())
+        .collect();
+    let last = honest
+        .iter()
+        .position(|block| {
+            block
+                .receipts
+                .iter()
+                .any(|receipt| !receipt.logs.is_empty())
+        })
+        .expect("a block with a log");
+    let mut batch = honest[..=last].to_vec();
+    let block = &batch[last];
+    let index = block
+        .receipts
+        .iter()
+        .position(|receipt| !receipt.logs.is_empty())
+        .unwrap();
+    let mut lie = block.clone();
+    let receipt = &mut lie.receipts[index];
+    let wrong = ReceiptWithBloom {
+        receipt: Receipt {
+            status: receipt.status.into(),
+            cumulative_gas_used: receipt.cumulative_gas_used,
+            logs: receipt.logs.clone(),
+        },
+        logs_bloom: Bloom::ZERO,
+    };
+    let mut envelope = Vec::new();
+    if receipt.tx_type != 0 {
+        envelope.push(receipt.tx_type);
+    }
+    wrong.encode(&mut envelope);
+    receipt.envelope = envelope.into();
+    receipt.bloom = Bloom::ZERO;
+    let envelopes: Vec<&[u8]> = lie
+        .receipts
+        .iter()
+        .map(|receipt| receipt.envelope.as_ref())
+        .collect();
+    lie.receipts_rlp = encode_envelopes(&envelopes).into();
+    let mut header = lie.header.clone();
+    header.receipts_root = ordered_root(&envelopes);
+    header.logs_bloom = lie.receipts.iter().fold(Bloom::ZERO, |mut bloom, receipt| {
+        bloom.accrue_bloom(&receipt.bloom);
+        bloom
+    });
+    batch[last] = reseal(&lie, header, &chain, &spec);
+    let checkpoint = checkpoint_over(&batch);
+    let request = batch_request(&batch, &checkpoint, &spans);
+
+    for level in [Level::None, Level::Header, Level::Light] {
+        let verdict = validate(level, &spec, &request).unwrap();
+        assert!(
+            matches!(verdict, Verdict::Accepted { .. }),
+            "{level:?}: {verdict:?}"
+        );
+    }
+    match validate(Level::Full, &spec, &request).unwrap() {
+        Verdict::Rejected(rejection) => {
+            assert_eq!(
+                rejection.field.as_str(),
+                format!("receipts[{index}].logsBloom")
+            );
+            assert_eq!(rejection.number, batch[last].number());
+        }
+        other => panic!("full accepted a receipt whose bloom is not its logs': {other:?}"),
+    }
 }

@@ -1,4 +1,4 @@
-//! Validation level `full`: Light, plus Bor consensus: seals, difficulty, sprint-end validator lists and timestamps against the spans.
+//! Validation level `full`: Light, plus receipt blooms from their logs and Bor consensus: seals, difficulty, sprint-end validator lists and timestamps against the spans.
 //! The checks live in `hypasis-validation-core`; this crate exports them.
 
 use hypasis_plugin_sdk::{PluginConfig, PluginError, api::PluginInstance};
@@ -13,7 +13,7 @@ pub fn new_instance(config: PluginConfig) -> Result<PluginInstance, PluginError>
 hypasis_plugin_sdk::export_plugin! {
     name: "validation-full",
     kind: Validation,
-    description: "Light, plus Bor consensus: seals, difficulty, sprint-end validator lists and timestamps against the spans.",
+    description: "Light, plus receipt blooms from their logs and Bor consensus: seals, difficulty, sprint-end validator lists and timestamps against the spans.",
     instantiate: new_instance,
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use alloy_primitives::B256;
 use hypasis_plugin_api::BlockPart;
 use hypasis_polygon::{
-    checkpoint::{check_root_range, checkpoint_leaf, checkpoint_root},
+    checkpoint::{check_root_range, checkpoint_root, header_leaf},
     decode_header,
     rpc_json::{data, header_json, quantity},
 };
@@ -451,12 +451,7 @@ fn root_hash(ctx: &ApiContext, start: u64, end: u64) -> CallResult {
             .ok_or_else(|| RpcError::new(-32000, "a header in the range is not stored"))?;
         let header = decode_header(&bytes)
             .map_err(|error| RpcError::internal(format!("stored header {number}: {error}")))?;
-        leaves.push(checkpoint_leaf(
-            header.number,
-            header.timestamp,
-            &header.transactions_root,
-            &header.receipts_root,
-        ));
+        leaves.push(header_leaf(&header));
     }
     let root = checkpoint_root(&leaves).ok_or_else(|| RpcError::internal("empty range"))?;
     value(Value::String(hex::encode(root)))
