@@ -103,8 +103,7 @@ pub fn check_block(
     if !bodies {
         let parsed: BlockJson<'_, TxHash<'_>> = from_text("block", block)
             .map_err(|error| bad(endpoint, expected, format!("header: {error}")))?;
-        let header = check_header(endpoint, expected, &parsed)?;
-        return Ok(CheckedBlock { header, body: None });
+        return check_hashes(endpoint, expected, &parsed);
     }
     let parsed: BlockJson<'_, TransactionJson<'_>> =
         from_text("block", block).map_err(|error| {
@@ -114,8 +113,28 @@ pub fn check_block(
                 format!("the block is not a block with full transaction objects: {error}"),
             )
         })?;
-    let header = check_header(endpoint, expected, &parsed)?;
-    let body = body(endpoint, &header, &parsed)?;
+    check_full(endpoint, expected, &parsed)
+}
+
+/// [`check_block`] of a block already parsed with transaction hashes only.
+pub fn check_hashes(
+    endpoint: &str,
+    expected: u64,
+    parsed: &BlockJson<'_, TxHash<'_>>,
+) -> Result<CheckedBlock, UpstreamError> {
+    let header = check_header(endpoint, expected, parsed)?;
+    Ok(CheckedBlock { header, body: None })
+}
+
+/// [`check_block`] of a block already parsed with full transactions: the
+/// header checked and the body rebuilt.
+pub fn check_full(
+    endpoint: &str,
+    expected: u64,
+    parsed: &BlockJson<'_, TransactionJson<'_>>,
+) -> Result<CheckedBlock, UpstreamError> {
+    let header = check_header(endpoint, expected, parsed)?;
+    let body = body(endpoint, &header, parsed)?;
     Ok(CheckedBlock {
         header,
         body: Some(body),
@@ -265,14 +284,23 @@ pub fn receipts(
     header: &CheckedHeader,
     receipts: &str,
 ) -> Result<(Vec<u8>, Option<Vec<u8>>), UpstreamError> {
-    let number = header.number;
     let list: Vec<ReceiptJson<'_>> = from_text("receipts", receipts).map_err(|error| {
         bad(
             endpoint,
-            number,
+            header.number,
             format!("receipts are not a list of receipts: {error}"),
         )
     })?;
+    receipts_of(endpoint, header, &list)
+}
+
+/// [`receipts`] of a list already parsed.
+pub fn receipts_of(
+    endpoint: &str,
+    header: &CheckedHeader,
+    list: &[ReceiptJson<'_>],
+) -> Result<(Vec<u8>, Option<Vec<u8>>), UpstreamError> {
+    let number = header.number;
     let mut envelopes = Vec::with_capacity(list.len());
     let mut state_sync = None;
     for (index, receipt) in list.iter().enumerate() {
@@ -348,11 +376,22 @@ pub fn assemble(
     receipts_json: Option<&str>,
 ) -> Result<RawBlock, UpstreamError> {
     let CheckedBlock { header, body } = checked;
-    let (receipts, state_sync) = match receipts_json {
-        Some(json) => {
-            let (list, state_sync) = receipts(endpoint, &header, json)?;
-            (Some(list), state_sync)
-        }
+    let receipts = match receipts_json {
+        Some(json) => Some(receipts(endpoint, &header, json)?),
+        None => None,
+    };
+    Ok(raw_block(header, body, receipts))
+}
+
+/// A whole [`RawBlock`] from its checked parts: the header, the body when
+/// fetched, and the receipt list with the state-sync receipt when fetched.
+pub fn raw_block(
+    header: CheckedHeader,
+    body: Option<Vec<u8>>,
+    receipts: Option<(Vec<u8>, Option<Vec<u8>>)>,
+) -> RawBlock {
+    let (receipts, state_sync) = match receipts {
+        Some((list, state_sync)) => (Some(list), state_sync),
         None => (None, None),
     };
     // Every transaction of the body was hashed and checked: hand the
@@ -362,7 +401,7 @@ pub fn assemble(
     } else {
         RVec::new()
     };
-    Ok(RawBlock {
+    RawBlock {
         number: header.number,
         hash: header.hash.0,
         header: RVec::from(header.rlp),
@@ -370,7 +409,7 @@ pub fn assemble(
         receipts: ROption::from(receipts.map(RVec::from)),
         state_sync: ROption::from(state_sync.map(RVec::from)),
         tx_hashes,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -2,21 +2,31 @@
 //! `batch_size` (`eth_getBlockByNumber`, full transactions when bodies are
 //! wanted), then each batch's receipts by block hash (`eth_getBlockReceipts`,
 //! so that they belong to the very blocks fetched), batches pipelined up to
-//! the endpoint's concurrency limit. Each block's JSON is checked and its
-//! body rebuilt as soon as it arrives, its receipts once they do, both off
-//! the async workers.
+//! the endpoint's concurrency limit. Each batch's JSON is decoded in one
+//! pass ([`crate::one_pass`]) and every block checked, its body rebuilt, as
+//! soon as it arrives, its receipts once they do, both off the async
+//! workers.
+
+use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt};
 use hypasis_plugin_sdk::api::{FetchRequest, RawBlock};
-use hypasis_polygon::rpc_json::{data, quantity};
+use hypasis_polygon::{
+    rpc_decode::{BlockJson, ReceiptJson, TransactionJson, TxHash},
+    rpc_json::{data, quantity},
+};
 use serde_json::json;
 
 use crate::{
-    assemble::{CheckedBlock, assemble, check_block},
+    assemble::{
+        CheckedBlock, CheckedHeader, check_block, check_full, check_hashes, raw_block, receipts,
+        receipts_of,
+    },
     endpoint::Endpoint,
     error::UpstreamError,
+    one_pass::{ResultDecoder, send_all_decoded, typed_results},
     options::Options,
-    rpc::{self, Call, RawResult},
+    rpc::{Call, RawResult},
 };
 
 /// Fetches `request`'s blocks, ascending, all from `endpoint`.
@@ -39,15 +49,90 @@ pub async fn fetch_from(
     Ok(chunks.into_iter().flatten().collect())
 }
 
-/// Runs CPU-bound decoding off the async workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, UpstreamError> + Send + 'static,
-) -> Result<T, UpstreamError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        // A bug here: let the SDK's guard report the panic.
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(_) => Err(UpstreamError::Shutdown),
+/// The answers to one batch of `eth_getBlockByNumber` calls: each block's
+/// header checked (and its body rebuilt when fetched with full
+/// transactions).
+struct BlockDecoder {
+    endpoint: String,
+    numbers: Vec<u64>,
+    bodies: bool,
+}
+
+impl ResultDecoder for BlockDecoder {
+    type Item = CheckedBlock;
+
+    fn whole(&self, text: &str, first: u64, count: usize) -> Option<Vec<CheckedBlock>> {
+        let endpoint = self.endpoint.as_str();
+        if self.bodies {
+            let parsed: Vec<BlockJson<'_, TransactionJson<'_>>> =
+                typed_results(text, first, count)?;
+            parsed
+                .iter()
+                .zip(&self.numbers)
+                .map(|(block, number)| check_full(endpoint, *number, block).ok())
+                .collect()
+        } else {
+            let parsed: Vec<BlockJson<'_, TxHash<'_>>> = typed_results(text, first, count)?;
+            parsed
+                .iter()
+                .zip(&self.numbers)
+                .map(|(block, number)| check_hashes(endpoint, *number, block).ok())
+                .collect()
+        }
+    }
+
+    fn each(&self, index: usize, result: &RawResult) -> Result<CheckedBlock, UpstreamError> {
+        let number = self.numbers.get(index).copied().unwrap_or_default();
+        if result.get() == "null" {
+            return Err(UpstreamError::Missing {
+                endpoint: self.endpoint.clone(),
+                block: number,
+                what: "block",
+            });
+        }
+        check_block(&self.endpoint, number, result.get(), self.bodies)
+    }
+}
+
+/// The answers to one batch of `eth_getBlockReceipts` calls, one per
+/// checked header: each list rebuilt into consensus receipts and the
+/// state-sync receipt.
+struct ReceiptDecoder {
+    endpoint: String,
+    headers: Arc<Vec<CheckedHeader>>,
+}
+
+impl ResultDecoder for ReceiptDecoder {
+    type Item = (Vec<u8>, Option<Vec<u8>>);
+
+    fn whole(&self, text: &str, first: u64, count: usize) -> Option<Vec<Self::Item>> {
+        let lists: Vec<Vec<ReceiptJson<'_>>> = typed_results(text, first, count)?;
+        lists
+            .iter()
+            .zip(self.headers.iter())
+            .map(|(list, header)| receipts_of(&self.endpoint, header, list).ok())
+            .collect()
+    }
+
+    fn each(&self, index: usize, result: &RawResult) -> Result<Self::Item, UpstreamError> {
+        let header = self
+            .headers
+            .get(index)
+            .ok_or_else(|| UpstreamError::Malformed {
+                endpoint: self.endpoint.clone(),
+                reason: format!(
+                    "receipts for call {index} of a batch of {}",
+                    self.headers.len()
+                ),
+            })?;
+        if result.get() == "null" {
+            return Err(UpstreamError::Missing {
+                endpoint: self.endpoint.clone(),
+                block: header.number,
+                what: "receipts",
+            });
+        }
+        receipts(&self.endpoint, header, result.get())
     }
 }
 
@@ -62,65 +147,44 @@ async fn fetch_chunk(
         .iter()
         .map(|number| Call::new("eth_getBlockByNumber", json!([quantity(*number), bodies])))
         .collect();
-    let blocks = rpc::send_all(endpoint, &calls, options).await?;
     let name = endpoint.name().to_string();
-    // Each block's JSON is parsed once: header and body checked together.
-    let checked: Vec<CheckedBlock> = blocking(move || {
-        numbers
-            .iter()
-            .zip(&blocks)
-            .map(|(number, block)| {
-                if block.get() == "null" {
-                    return Err(UpstreamError::Missing {
-                        endpoint: name.clone(),
-                        block: *number,
-                        what: "block",
-                    });
-                }
-                check_block(&name, *number, block.get(), bodies)
-            })
-            .collect()
-    })
-    .await?;
-    let receipts: Option<Vec<RawResult>> = if receipts {
-        let calls: Vec<Call> = checked
-            .iter()
-            .map(|block| {
-                Call::new(
-                    "eth_getBlockReceipts",
-                    json!([data(block.header.hash.as_slice())]),
-                )
-            })
-            .collect();
-        let answers = rpc::send_all(endpoint, &calls, options).await?;
-        if let Some((block, _)) = checked
-            .iter()
-            .zip(&answers)
-            .find(|(_, answer)| answer.get() == "null")
-        {
-            return Err(UpstreamError::Missing {
-                endpoint: endpoint.name().into(),
-                block: block.header.number,
-                what: "receipts",
-            });
-        }
-        Some(answers)
-    } else {
-        None
-    };
-    let name = endpoint.name().to_string();
-    blocking(move || {
-        let receipts = receipts.as_ref();
-        checked
+    let blocks = Arc::new(BlockDecoder {
+        endpoint: name.clone(),
+        numbers,
+        bodies,
+    });
+    let checked = send_all_decoded(endpoint, &calls, options, blocks).await?;
+    if !receipts {
+        return Ok(checked
             .into_iter()
-            .enumerate()
-            .map(|(index, block)| {
-                let receipts = receipts
-                    .and_then(|list| list.get(index))
-                    .map(RawResult::get);
-                assemble(&name, block, receipts)
-            })
-            .collect::<Result<Vec<RawBlock>, UpstreamError>>()
-    })
-    .await
+            .map(|block| raw_block(block.header, block.body, None))
+            .collect());
+    }
+    let (headers, bodies): (Vec<CheckedHeader>, Vec<Option<Vec<u8>>>) = checked
+        .into_iter()
+        .map(|block| (block.header, block.body))
+        .unzip();
+    let calls: Vec<Call> = headers
+        .iter()
+        .map(|header| {
+            Call::new(
+                "eth_getBlockReceipts",
+                json!([data(header.hash.as_slice())]),
+            )
+        })
+        .collect();
+    let headers = Arc::new(headers);
+    let decoder = Arc::new(ReceiptDecoder {
+        endpoint: name,
+        headers: Arc::clone(&headers),
+    });
+    let lists = send_all_decoded(endpoint, &calls, options, decoder).await?;
+    // The decoder is gone with the call: the headers are ours again.
+    let headers = Arc::unwrap_or_clone(headers);
+    Ok(headers
+        .into_iter()
+        .zip(bodies)
+        .zip(lists)
+        .map(|((header, body), receipts)| raw_block(header, body, Some(receipts)))
+        .collect())
 }

@@ -30,6 +30,8 @@ pub mod failover;
 pub mod fetch;
 pub mod heads;
 pub mod http;
+pub mod offload;
+pub mod one_pass;
 pub mod options;
 pub mod pool;
 pub mod rpc;

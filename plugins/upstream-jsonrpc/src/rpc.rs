@@ -9,7 +9,7 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use serde::Deserialize;
@@ -123,8 +123,19 @@ pub async fn send(
         return Ok(Vec::new());
     }
     let first = reserve_ids(calls.len());
+    let started = Instant::now();
+    let answer = endpoint.exchange(first, request_body(first, calls)).await;
+    let latency = started.elapsed();
+    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, answer));
+    book(endpoint, calls.len(), &results, latency, options);
+    results
+}
+
+/// The request text for `calls` under ids from `first` on: one object, or
+/// a batch array when there is more than one call.
+pub(crate) fn request_body(first: u64, calls: &[Call]) -> String {
     let request = |offset: usize, call: &Call| json!({"jsonrpc": "2.0", "id": first + offset as u64, "method": call.method, "params": call.params});
-    let body = match calls {
+    match calls {
         [single] => request(0, single),
         _ => Value::Array(
             calls
@@ -133,12 +144,22 @@ pub async fn send(
                 .map(|(offset, call)| request(offset, call))
                 .collect(),
         ),
-    };
-    let started = Instant::now();
-    let answer = endpoint.exchange(first, body.to_string()).await;
-    let latency = started.elapsed();
-    let results = answer.and_then(|answer| match_answers(endpoint.name(), calls, first, answer));
-    match &results {
+    }
+    .to_string()
+}
+
+/// Books one request of `count` calls, answered with `results` after
+/// `latency`, in the endpoint's health: the share of calls answered (an
+/// error any endpoint would give counts as answered), a 429's parking, or
+/// a failure.
+pub(crate) fn book<T>(
+    endpoint: &Endpoint,
+    count: usize,
+    results: &Result<Vec<Result<T, UpstreamError>>, UpstreamError>,
+    latency: Duration,
+    options: &Options,
+) {
+    match results {
         Ok(results) => {
             let answered = results
                 .iter()
@@ -150,7 +171,7 @@ pub async fn send(
             endpoint.record(
                 Outcome::Answered {
                     latency,
-                    answered: answered as f64 / calls.len() as f64,
+                    answered: answered as f64 / count.max(1) as f64,
                 },
                 options,
             );
@@ -164,7 +185,6 @@ pub async fn send(
         Err(UpstreamError::Shutdown) => {}
         Err(_) => endpoint.record(Outcome::Failed, options),
     }
-    results
 }
 
 /// Sends one call and returns its result.
@@ -199,12 +219,24 @@ pub async fn send_all(
     calls: &[Call],
     options: &Options,
 ) -> Result<Vec<RawResult>, UpstreamError> {
+    let answers = send(endpoint, calls, options).await?;
+    complete(endpoint, calls, options, answers).await
+}
+
+/// Completes `answers` (the first answers to `calls`) the way
+/// [`send_all`] does: calls that failed with endpoint trouble are sent
+/// again, with backoff, until they are answered or retries run out.
+pub(crate) async fn complete(
+    endpoint: &Endpoint,
+    calls: &[Call],
+    options: &Options,
+    answers: Vec<Result<RawResult, UpstreamError>>,
+) -> Result<Vec<RawResult>, UpstreamError> {
     let mut results: Vec<Option<RawResult>> = (0..calls.len()).map(|_| None).collect();
     let mut pending: Vec<usize> = (0..calls.len()).collect();
+    let mut answers = answers;
     let mut attempt = 0;
     loop {
-        let batch: Vec<Call> = pending.iter().map(|index| calls[*index].clone()).collect();
-        let answers = send(endpoint, &batch, options).await?;
         let mut failed = Vec::new();
         let mut last_error = None;
         for (index, answer) in pending.iter().zip(answers) {
@@ -224,6 +256,8 @@ pub async fn send_all(
                 tokio::time::sleep(backoff::delay(attempt, options)).await;
                 attempt += 1;
                 pending = failed;
+                let batch: Vec<Call> = pending.iter().map(|index| calls[*index].clone()).collect();
+                answers = send(endpoint, &batch, options).await?;
             }
         }
     }
@@ -242,7 +276,7 @@ struct Answer {
 }
 
 /// Matches an answer (the response body) to the calls by id.
-fn match_answers(
+pub(crate) fn match_answers(
     endpoint: &str,
     calls: &[Call],
     first: u64,
