@@ -58,10 +58,6 @@ hypasis_plugin_sdk::export_plugin! {
     instantiate: new_instance,
 }
 
-// No global allocator of its own: mimalloc inside a dlopen'ed plugin
-// crashed on the first allocation of a thread that the host had started
-// (SIGSEGV in `mi_thread_init`), so plugins use the system allocator.
-
 /// The plugin's own heap: mimalloc, as in the host. Every block, JSON
 /// answer and store entry this plugin builds is allocated and freed here,
 /// and glibc's malloc cost several percent of a sync (see
