@@ -200,7 +200,14 @@ async fn both_directions_meet_over_a_50000_block_chain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
     let devnet = devnet(3_000, Duration::from_secs(3600), 16).await;
-    let liar = devnet.faults(1).unwrap();
+    // Endpoints are ranked by score, ties going to the first listed. The liar
+    // is listed first and the honest one answers 100 ms late, so the liar is
+    // preferred until it is caught: its lies are always put to the test.
+    let liar = devnet.faults(0).unwrap();
+    devnet
+        .faults(1)
+        .unwrap()
+        .update(|settings| settings.latency = Some(Duration::from_millis(100)));
     let with_txs = |from: u64| {
         let chain = devnet.chain();
         let chain = chain.read();
@@ -284,20 +291,20 @@ async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
         status.backward_done && status.forward == Some(3_000)
     })
     .await;
-    assert!(
-        status.read().rejected_batches > 0,
-        "the liar's batches were rejected"
-    );
     let upstream = host.plugins.upstream.as_ref().unwrap();
     let endpoints = upstream.endpoints();
+    assert!(
+        status.read().rejected_batches > 0,
+        "the liar's batches were rejected: {endpoints:?}"
+    );
     let honest_score = endpoints
         .iter()
         .find(|endpoint| {
-            devnet.upstream_urls()[0].contains(endpoint.name.as_str())
+            devnet.upstream_urls()[1].contains(endpoint.name.as_str())
                 || endpoint
                     .name
                     .as_str()
-                    .contains(&devnet.upstream_urls()[0].replace("http://", ""))
+                    .contains(&devnet.upstream_urls()[1].replace("http://", ""))
         })
         .map(|endpoint| endpoint.score);
     let liar_endpoint = endpoints
@@ -306,7 +313,7 @@ async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
             endpoint
                 .name
                 .as_str()
-                .contains(&devnet.upstream_urls()[1].replace("http://", ""))
+                .contains(&devnet.upstream_urls()[0].replace("http://", ""))
         })
         .expect("the liar is listed");
     assert!(

@@ -137,29 +137,23 @@ impl UpstreamEndpoint {
         }
     }
 
-    /// The block this endpoint shows for `id`, with its lies applied.
+    /// The block this endpoint shows for `id`, with its lies applied. A
+    /// liar is consistent: the hash of a block it rehashed finds that block.
     fn find(&self, chain: &Chain, settings: &FaultSettings, id: BlockId) -> Option<Arc<DevBlock>> {
         let head = self.head(chain, settings);
-        let block = match id {
-            BlockId::Number(number) => chain.by_number(number)?,
-            BlockId::Hash(hash) => chain.by_hash(&hash)?,
+        let shown = match id {
+            BlockId::Number(number) => shown(chain.by_number(number)?, settings),
+            BlockId::Hash(hash) => match chain.by_hash(&hash) {
+                Some(block) => shown(block, settings),
+                None => settings
+                    .tamper
+                    .iter()
+                    .filter_map(|tamper| chain.by_number(tamper.block))
+                    .map(|block| shown(block, settings))
+                    .find(|lie| lie.hash == hash)?,
+            },
         };
-        if block.number() > head {
-            return None;
-        }
-        let mut lies = settings
-            .tamper
-            .iter()
-            .filter(|tamper| tamper.block == block.number())
-            .peekable();
-        if lies.peek().is_none() {
-            return Some(Arc::clone(block));
-        }
-        let mut shown = (**block).clone();
-        for tamper in lies {
-            shown = tampered(&shown, tamper);
-        }
-        Some(Arc::new(shown))
+        (shown.number() <= head).then_some(shown)
     }
 
     /// Renders the full-block and receipt JSON of canonical blocks `range`
@@ -320,6 +314,24 @@ impl UpstreamEndpoint {
 
 fn hex_plain(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `block` as an endpoint with `settings` shows it: with every lie about
+/// its number applied.
+fn shown(block: &Arc<DevBlock>, settings: &FaultSettings) -> Arc<DevBlock> {
+    let mut lies = settings
+        .tamper
+        .iter()
+        .filter(|tamper| tamper.block == block.number())
+        .peekable();
+    if lies.peek().is_none() {
+        return Arc::clone(block);
+    }
+    let mut shown = (**block).clone();
+    for tamper in lies {
+        shown = tampered(&shown, tamper);
+    }
+    Arc::new(shown)
 }
 
 #[cfg(test)]
