@@ -68,11 +68,13 @@ impl Endpoint {
                 name.clone(),
                 settings.request_timeout(),
                 Duration::from_millis(options.default_retry_after_ms),
+                options.max_answer_bytes,
             )),
             "ws" | "wss" => Transport::Ws(WsTransport::new(
                 url.to_string(),
                 name.clone(),
                 settings.request_timeout(),
+                options.max_answer_bytes,
                 shutdown.clone(),
             )),
             other => {

@@ -24,17 +24,20 @@ pub struct HttpTransport {
     name: String,
     timeout: Duration,
     default_retry_after: Duration,
+    max_answer: usize,
 }
 
 impl HttpTransport {
     /// A transport to `url` through the shared `client` (which holds the
-    /// connection pool and the request timeout).
+    /// connection pool and the request timeout); bodies longer than
+    /// `max_answer` bytes are refused.
     pub fn new(
         client: Client,
         url: Url,
         name: String,
         timeout: Duration,
         default_retry_after: Duration,
+        max_answer: usize,
     ) -> Self {
         HttpTransport {
             client,
@@ -42,6 +45,7 @@ impl HttpTransport {
             name,
             timeout,
             default_retry_after,
+            max_answer,
         }
     }
 
@@ -62,10 +66,7 @@ impl HttpTransport {
                 retry_after: retry_after(response.headers()).unwrap_or(self.default_retry_after),
             });
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| self.classify(error))?;
+        let bytes = self.read_body(response).await?;
         if !status.is_success() {
             return Err(UpstreamError::Http {
                 endpoint: self.name.clone(),
@@ -74,6 +75,36 @@ impl HttpTransport {
             });
         }
         Ok(bytes)
+    }
+
+    /// The whole body, refused as malformed once it is longer than
+    /// `max_answer` (at once when `Content-Length` says so), so an endpoint
+    /// cannot fill memory with one answer.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<bytes::Bytes, UpstreamError> {
+        let too_long = || UpstreamError::Malformed {
+            endpoint: self.name.clone(),
+            reason: format!("the answer is longer than {} bytes", self.max_answer),
+        };
+        let announced = response.content_length();
+        if announced.is_some_and(|length| length > self.max_answer as u64) {
+            return Err(too_long());
+        }
+        // One buffer of the announced size: no regrowth while reading.
+        let mut body = Vec::with_capacity(announced.map_or(0, |length| length as usize));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.classify(error))?
+        {
+            if body.len() + chunk.len() > self.max_answer {
+                return Err(too_long());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(bytes::Bytes::from(body))
     }
 
     /// Turns a reqwest error into ours, without the URL (it may hold credentials).
@@ -155,5 +186,75 @@ mod tests {
         );
         assert_eq!(retry_after(&headers), None);
         assert_eq!(excerpt(&[b'a'; 300]).chars().count(), BODY_EXCERPT + 1);
+    }
+
+    /// A one-connection HTTP server on a real socket that reads one request
+    /// and writes `answer` as the whole response.
+    async fn answering(answer: Vec<u8>) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(&answer).await;
+            let _ = socket.shutdown().await;
+        });
+        Url::parse(&format!("http://{address}/")).unwrap()
+    }
+
+    fn transport(url: Url, max_answer: usize) -> HttpTransport {
+        HttpTransport::new(
+            Client::new(),
+            url,
+            "test".into(),
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+            max_answer,
+        )
+    }
+
+    fn chunked(body: &[u8], pieces: usize) -> Vec<u8> {
+        let mut out =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_vec();
+        for piece in body.chunks(body.len().div_ceil(pieces)) {
+            out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            out.extend_from_slice(piece);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    }
+
+    #[tokio::test]
+    async fn answers_longer_than_the_limit_are_refused() {
+        // Announced too long: refused from the header, body never read.
+        let url =
+            answering(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000000\r\n\r\n{}".to_vec()).await;
+        let error = transport(url, 4096).post("{}".into()).await.unwrap_err();
+        assert!(
+            matches!(&error, UpstreamError::Malformed { reason, .. } if reason.contains("longer than 4096")),
+            "{error}"
+        );
+        assert!(error.rules_out_endpoint());
+
+        // Streamed without a length: refused once the chunks pass the limit.
+        let url = answering(chunked(&[b' '; 10_000], 5)).await;
+        let error = transport(url, 4096).post("{}".into()).await.unwrap_err();
+        assert!(matches!(error, UpstreamError::Malformed { .. }), "{error}");
+
+        // Within the limit, chunked and with a length: the exact bytes.
+        let body = br#"{"jsonrpc":"2.0","id":1,"result":"0x1"}"#;
+        let url = answering(chunked(body, 3)).await;
+        let got = transport(url, body.len()).post("{}".into()).await.unwrap();
+        assert_eq!(&got[..], body);
+        let mut answer =
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
+        answer.extend_from_slice(body);
+        let url = answering(answer).await;
+        let got = transport(url, body.len()).post("{}".into()).await.unwrap();
+        assert_eq!(&got[..], body);
     }
 }

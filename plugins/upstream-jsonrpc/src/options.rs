@@ -77,6 +77,9 @@ pub struct Options {
     /// When every usable endpoint is parked (429), wait at most this long
     /// for the first to come back before failing with `RateLimited`.
     pub max_park_wait_ms: u64,
+    /// Largest answer read from an endpoint, HTTP body or WebSocket
+    /// message; a larger one is refused as malformed before it fills memory.
+    pub max_answer_bytes: usize,
 }
 
 impl Default for Options {
@@ -96,6 +99,7 @@ impl Default for Options {
             latency_reference_ms: 1_000,
             default_retry_after_ms: 1_000,
             max_park_wait_ms: 5_000,
+            max_answer_bytes: 512 << 20,
         }
     }
 }
@@ -120,6 +124,9 @@ impl Options {
         }
         if self.backoff_max_ms < self.backoff_base_ms {
             return fail("backoff_max_ms", "must not be below backoff_base_ms");
+        }
+        if self.max_answer_bytes < 1 << 10 {
+            return fail("max_answer_bytes", "must be at least 1024");
         }
         if self.head_poll_interval_ms == 0 {
             return fail("head_poll_interval_ms", "must be at least 1");

@@ -17,9 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::UpstreamError;
 
-/// Largest message accepted (a batch of full blocks can be large).
-const MAX_MESSAGE: usize = 512 << 20;
-
 /// Who waits for an answer with a given id.
 enum Waiter {
     /// A call or batch: gets the whole answer.
@@ -45,6 +42,7 @@ pub struct WsTransport {
     url: String,
     name: String,
     timeout: Duration,
+    max_message: usize,
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
     shutdown: CancellationToken,
 }
@@ -59,11 +57,19 @@ impl std::fmt::Debug for WsTransport {
 
 impl WsTransport {
     /// A transport to `url`; nothing is opened until the first use.
-    pub fn new(url: String, name: String, timeout: Duration, shutdown: CancellationToken) -> Self {
+    /// Messages longer than `max_message` bytes close the connection.
+    pub fn new(
+        url: String,
+        name: String,
+        timeout: Duration,
+        max_message: usize,
+        shutdown: CancellationToken,
+    ) -> Self {
         WsTransport {
             url,
             name,
             timeout,
+            max_message,
             connection: tokio::sync::Mutex::new(None),
             shutdown,
         }
@@ -95,8 +101,8 @@ impl WsTransport {
             return Err(UpstreamError::Shutdown);
         }
         let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_MESSAGE))
-            .max_frame_size(Some(MAX_MESSAGE));
+            .max_message_size(Some(self.max_message))
+            .max_frame_size(Some(self.max_message));
         let (stream, _) = tokio::time::timeout(
             self.timeout,
             connect_async_with_config(self.url.as_str(), Some(config), true),
