@@ -88,21 +88,32 @@ impl HttpTransport {
             endpoint: self.name.clone(),
             reason: format!("the answer is longer than {} bytes", self.max_answer),
         };
-        let announced = response.content_length();
-        if announced.is_some_and(|length| length > self.max_answer as u64) {
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_answer as u64)
+        {
             return Err(too_long());
         }
-        // One buffer of the announced size: no regrowth while reading.
-        let mut body = Vec::with_capacity(announced.map_or(0, |length| length as usize));
+        // The chunks as hyper hands them over, joined once at the end.
+        let mut chunks = Vec::new();
+        let mut length = 0usize;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|error| self.classify(error))?
         {
-            if body.len() + chunk.len() > self.max_answer {
+            length += chunk.len();
+            if length > self.max_answer {
                 return Err(too_long());
             }
-            body.extend_from_slice(&chunk);
+            chunks.push(chunk);
+        }
+        if chunks.len() == 1 {
+            return Ok(chunks.swap_remove(0));
+        }
+        let mut body = Vec::with_capacity(length);
+        for chunk in &chunks {
+            body.extend_from_slice(chunk);
         }
         Ok(bytes::Bytes::from(body))
     }
