@@ -77,8 +77,9 @@ pub struct Options {
     /// When every usable endpoint is parked (429), wait at most this long
     /// for the first to come back before failing with `RateLimited`.
     pub max_park_wait_ms: u64,
-    /// Largest answer read from an endpoint, HTTP body or WebSocket
-    /// message; a larger one is refused as malformed before it fills memory.
+    /// Largest answer read from an endpoint, before it fills memory: a longer
+    /// HTTP body is refused as malformed, a longer WebSocket message closes
+    /// the connection (its calls fail as a transport error).
     pub max_answer_bytes: usize,
 }
 
