@@ -53,6 +53,8 @@ fn request() -> ValidationRequest {
             receipts: ROption::RNone,
             state_sync: ROption::RNone,
             tx_hashes: Default::default(),
+            senders: Default::default(),
+            ext: Default::default(),
         }]
         .into(),
         parent: ROption::RNone,
@@ -60,6 +62,7 @@ fn request() -> ValidationRequest {
         anchors: RVec::new(),
         checkpoints: RVec::new(),
         spans: RVec::new(),
+        ext: Default::default(),
     }
 }
 

@@ -116,13 +116,13 @@ pub mod memory {
                 self.canonical.insert(number, hash);
             }
             self.numbers.insert(hash, number);
-            self.parts.insert((BlockPart::Header as u8, hash), header);
+            self.parts.insert((BlockPart::Header.raw(), hash), header);
             hash
         }
 
         /// Stores one part of block `hash`.
         pub fn set_part(&mut self, part: BlockPart, hash: B256, bytes: Vec<u8>) {
-            self.parts.insert((part as u8, hash), bytes);
+            self.parts.insert((part.raw(), hash), bytes);
         }
 
         /// The canonical hash at `number`.
@@ -130,9 +130,22 @@ pub mod memory {
             self.canonical[&number]
         }
 
+        /// Blocks `from..=to` as sync settles them (the fields `chain` gave them).
+        pub fn settled(&self, from: u64, to: u64) -> Vec<crate::chain_state::SettledBlock> {
+            (from..=to)
+                .map(|number| crate::chain_state::SettledBlock {
+                    number,
+                    hash: self.hash(number),
+                    parent_hash: self.hash(number - 1),
+                    difficulty: U256::from(1 + number % 3),
+                    timestamp: 100 + number * 2,
+                })
+                .collect()
+        }
+
         /// The stored header of canonical block `number`.
         pub fn header(&self, number: u64) -> Vec<u8> {
-            self.parts[&(BlockPart::Header as u8, self.hash(number))].clone()
+            self.parts[&(BlockPart::Header.raw(), self.hash(number))].clone()
         }
 
         /// Removes every part of block `number` (a hole in the store).
@@ -205,7 +218,7 @@ pub mod memory {
                 .iter()
                 .map(|hash| {
                     self.parts
-                        .get(&(part as u8, *hash))
+                        .get(&(part.raw(), *hash))
                         .map(|bytes| RVec::from(bytes.clone()))
                 })
                 .collect())

@@ -11,10 +11,10 @@ pub mod api;
 pub mod app;
 pub mod block_store;
 pub mod chain;
+pub mod chain_state;
 pub mod checkpoints;
 pub mod config;
 pub mod devnet_host;
-pub mod head;
 pub mod logging;
 pub mod metrics;
 pub mod nodekey;
@@ -22,6 +22,7 @@ pub mod p2p;
 pub mod plugins;
 pub mod served_chain;
 pub mod shutdown;
+pub mod store_records;
 pub mod sync;
 
 /// The host's version.

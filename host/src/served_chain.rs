@@ -27,7 +27,7 @@ impl ServedChain {
     /// Reads it from a store; `None` if the store was never imported into.
     pub fn load(storage: &StoragePlugin) -> Result<Option<Self>, PluginCallError> {
         Ok(storage
-            .meta(SERVED_CHAIN_KEY)?
+            .meta(hypasis_plugin_api::Namespace::Chain, SERVED_CHAIN_KEY)?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
     }
 }

@@ -113,31 +113,18 @@ async fn rest_admin_limits_and_metrics() {
     assert_eq!(body["forward"]["validation_level"], json!("light"));
     assert_eq!(body["backward"]["cursor"], json!(0));
     assert_eq!(body["backward"]["done"], json!(true));
-    let newest = host
-        .api_context
-        .checkpoints
-        .as_ref()
-        .unwrap()
-        .newest()
-        .unwrap();
+    let newest = host.api_context.finalized().unwrap();
     assert_eq!(body["checkpoint"]["end"], json!(newest.end));
     assert_eq!(
         body["checkpoint"]["root"],
         json!(format!("{:#x}", newest.root))
     );
-    let milestone = host
-        .sync_status
-        .as_ref()
-        .unwrap()
-        .read()
-        .milestone
-        .clone()
-        .unwrap();
+    let milestone = host.api_context.safe().unwrap();
     assert_eq!(body["milestone"]["end"], json!(milestone.end));
     let verified: u64 = host
         .plugins
         .storage
-        .intervals("verified")
+        .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
         .unwrap()
         .iter()
         .map(|r| r.len())

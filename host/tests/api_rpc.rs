@@ -119,14 +119,7 @@ async fn json_rpc_serves_what_bor_serves() {
     )
     .await;
     assert_eq!(number(&earliest), "0x0");
-    let milestone = host
-        .sync_status
-        .as_ref()
-        .unwrap()
-        .read()
-        .milestone
-        .clone()
-        .unwrap();
+    let milestone = host.api_context.safe().unwrap();
     let safe = result(
         &client,
         &ours,
@@ -136,13 +129,7 @@ async fn json_rpc_serves_what_bor_serves() {
     .await;
     assert_eq!(number(&safe), format!("{:#x}", milestone.end));
     assert_eq!(safe["hash"], json!(format!("{:#x}", milestone.hash)));
-    let checkpoint = host
-        .api_context
-        .checkpoints
-        .as_ref()
-        .unwrap()
-        .newest()
-        .unwrap();
+    let checkpoint = host.api_context.finalized().unwrap();
     let finalized = result(
         &client,
         &ours,

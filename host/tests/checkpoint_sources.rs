@@ -7,8 +7,13 @@ use std::time::Duration;
 use alloy_primitives::Address;
 use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
 use hypasis_polygon::ChainSpec;
-use hypasis_sync::checkpoints::{
-    HeimdallError, HeimdallSource, L1CheckpointSource, L1Error, poll_checkpoints,
+use hypasis_sync::{
+    chain_state::ChainState,
+    checkpoints::{
+        CheckpointTracker, HeimdallError, HeimdallSource, L1CheckpointSource, L1Error,
+        PollIntervals,
+    },
+    plugins::PluginLoader,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -131,8 +136,26 @@ async fn reads_checkpoints_and_refuses_the_wrong_l1_or_contract() {
     devnet.stop().await;
 }
 
+/// A tracker over the devnet's L1, with checkpoints cached in a memory store.
+fn tracker(
+    source: L1CheckpointSource,
+    spec: &ChainSpec,
+    data: &std::path::Path,
+) -> std::sync::Arc<CheckpointTracker> {
+    let loader = PluginLoader::new(common::built_in_plugin_dir(), data.to_path_buf(), 1);
+    let config = hypasis_sync::config::parse(
+        "storage:\n  plugin: storage-memory\n",
+        std::path::Path::new("test.yaml"),
+        &hypasis_sync::config::ConfigEnv::default(),
+    )
+    .unwrap();
+    let storage = std::sync::Arc::new(loader.storage(&config).unwrap());
+    let state = ChainState::fixed(std::sync::Arc::new(spec.clone()), None);
+    CheckpointTracker::new(state, Some(source), None, storage)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn polling_sees_new_checkpoints_and_survives_an_l1_outage() {
+async fn the_tracker_sees_new_checkpoints_and_survives_an_l1_outage() {
     let devnet = devnet(100, Duration::from_millis(20)).await;
     let spec = HeimdallSource::new(&devnet.heimdall_url(), Duration::from_secs(5))
         .devnet_chain_spec()
@@ -141,42 +164,42 @@ async fn polling_sees_new_checkpoints_and_survives_an_l1_outage() {
     let source = L1CheckpointSource::connect(&devnet.l1_url(), &spec, None, 0)
         .await
         .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let tracker = tracker(source, &spec, data.path());
+    let mut finalized = tracker.state().watch().subscribe_finalized();
     let shutdown = CancellationToken::new();
-    let (seen, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let poller = tokio::spawn(poll_checkpoints(
-        source,
-        Duration::from_millis(50),
-        shutdown.clone(),
-        move |checkpoint| {
-            let _ = seen.send(checkpoint);
-        },
-    ));
+    let intervals = PollIntervals {
+        l1: Duration::from_millis(50),
+        heimdall: Duration::from_secs(3600),
+    };
+    let poller = tokio::spawn(std::sync::Arc::clone(&tracker).run(intervals, shutdown.clone()));
+    // Each new checkpoint is an event on the chain state's `finalized` channel.
     let mut ids = Vec::new();
     while ids.len() < 3 {
-        let checkpoint = tokio::time::timeout(Duration::from_secs(60), received.recv())
+        tokio::time::timeout(Duration::from_secs(60), finalized.changed())
             .await
             .expect("new checkpoints arrive")
             .unwrap();
-        ids.push(checkpoint.header_block_id);
+        let newest = finalized.borrow_and_update().clone().unwrap();
+        ids.push(newest.header_block_id);
     }
     assert!(ids.windows(2).all(|pair| pair[1] > pair[0]), "{ids:?}");
+    assert!(tracker.state().checkpoint_count() >= 3);
     shutdown.cancel();
     poller.await.unwrap();
 
-    // Against a dead L1 the poller keeps retrying and stops on shutdown.
-    let dead = L1CheckpointSource::connect(&devnet.l1_url(), &spec, None, 0)
-        .await
-        .unwrap();
+    // Against a dead L1 the tracker keeps retrying and stops on shutdown.
     devnet.stop().await;
+    let before = tracker.state().checkpoint_count();
     let shutdown = CancellationToken::new();
-    let poller = tokio::spawn(poll_checkpoints(
-        dead,
-        Duration::from_millis(10),
-        shutdown.clone(),
-        |_| panic!("no checkpoint from a dead L1"),
-    ));
+    let intervals = PollIntervals {
+        l1: Duration::from_millis(10),
+        heimdall: Duration::from_secs(3600),
+    };
+    let poller = tokio::spawn(std::sync::Arc::clone(&tracker).run(intervals, shutdown.clone()));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!poller.is_finished());
+    assert_eq!(tracker.state().checkpoint_count(), before);
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), poller)
         .await

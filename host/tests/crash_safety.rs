@@ -31,7 +31,9 @@ fn config(devnet: &Devnet, data_dir: &Path) -> Config {
 async fn verified(config: &Config) -> Vec<BlockRange> {
     let loader = PluginLoader::from_config(config);
     let storage = loader.storage(config).unwrap();
-    let verified = storage.intervals("verified").unwrap();
+    let verified = storage
+        .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
+        .unwrap();
     storage.shutdown().await.unwrap();
     verified
 }
@@ -73,11 +75,13 @@ async fn kill_9_at_twenty_moments_then_resume() {
     for kill in 0..20 {
         let before: HashMap<u64, u32> = devnet.served_full_blocks();
         let had = verified(&config).await;
+        // Each run's log is kept to explain a failure.
+        let log = std::fs::File::create(data.path().join(format!("run-{kill}.log"))).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_hypasis-sync"))
             .args(["run", "--config", file.to_str().unwrap()])
-            .env("HYPASIS_LOG", "warn")
+            .env("HYPASIS_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let delay = Duration::from_millis(300 + pseudo_random(&mut seed) % 2_500);
@@ -104,11 +108,16 @@ async fn kill_9_at_twenty_moments_then_resume() {
         // The store opens after every kill.
         let _ = verified(&config).await;
     }
-    assert!(
-        refetched.is_empty(),
-        "verified blocks were fetched again after a restart: {:?}",
-        &refetched[..refetched.len().min(20)]
-    );
+    if let Some((number, kill)) = refetched.first() {
+        let log = std::fs::read_to_string(data.path().join(format!("run-{kill}.log")))
+            .unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        panic!(
+            "verified blocks were fetched again after a restart (first: block {number} in run {kill}): {:?}\nthat run's log, newest last:\n{}",
+            &refetched[..refetched.len().min(20)],
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
 
     // Resume to the end in-process and compare with the devnet's chain.
     let shutdown = CancellationToken::new();

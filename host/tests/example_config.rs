@@ -118,7 +118,9 @@ async fn the_example_config_syncs_from_a_separate_devnet() {
     config.storage.plugin = "storage-embedded".into();
     config.storage.data_dir = data.path().join("data");
     let storage = PluginLoader::from_config(&config).storage(&config).unwrap();
-    let verified = storage.intervals("verified").unwrap();
+    let verified = storage
+        .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
+        .unwrap();
     assert_eq!(
         verified.first().map(|range| range.start),
         Some(0),

@@ -9,8 +9,8 @@ use abi_stable::std_types::{ROption, RVec};
 use alloy_consensus::Header;
 use alloy_rlp::Encodable;
 use hypasis_plugin_api::{
-    ABI_VERSION, BlockPart, BlockRange, Direction, ErrorKind, IntervalChange, MetaChange,
-    PluginKind, RawBlock, StoredBlock, ValidationRequest, Verdict, WriteBatch,
+    ABI_VERSION, BlockPart, BlockRange, Direction, ErrorKind, IntervalChange, MetaChange, Outcome,
+    PluginKind, RawBlock, ValidationRequest, Verdict, WriteBatch,
 };
 use hypasis_sync::{
     config::{self, Config, ConfigEnv, ValidationLevelName},
@@ -48,6 +48,8 @@ fn raw_block(number: u64, hash_byte: u8) -> RawBlock {
         receipts: ROption::RSome(vec![0xc0].into()),
         state_sync: ROption::RNone,
         tx_hashes: Default::default(),
+        senders: Default::default(),
+        ext: Default::default(),
     }
 }
 
@@ -76,10 +78,10 @@ async fn storage_memory_round_trip_through_the_abi() {
     let storage = loader(&dir, data.path()).storage(&config).unwrap();
     assert_eq!(storage.name(), "storage-memory");
 
-    let blocks: Vec<StoredBlock> = (10..13)
-        .map(|number| StoredBlock {
-            block: raw_block(number, number as u8),
+    let blocks: Vec<RawBlock> = (10..13)
+        .map(|number| RawBlock {
             tx_hashes: vec![[0x70 + number as u8; 32]].into(),
+            ..raw_block(number, number as u8)
         })
         .collect();
     storage
@@ -89,11 +91,15 @@ async fn storage_memory_round_trip_through_the_abi() {
                 set: "verified".into(),
                 add: vec![BlockRange::new(10, 12)].into(),
                 remove: RVec::new(),
+                space: hypasis_plugin_api::Namespace::Chain,
+                ext: Default::default(),
             }]
             .into(),
             meta: vec![MetaChange {
                 key: "sync/forward".into(),
                 value: ROption::RSome(b"12".to_vec().into()),
+                space: hypasis_plugin_api::Namespace::Host,
+                ext: Default::default(),
             }]
             .into(),
             ..Default::default()
@@ -109,31 +115,31 @@ async fn storage_memory_round_trip_through_the_abi() {
     let headers = storage
         .parts(BlockPart::Header, &[[11; 32], [99; 32]])
         .unwrap();
-    assert_eq!(
-        headers[0].as_ref().into_option(),
-        Some(&blocks[1].block.header)
-    );
+    assert_eq!(headers[0].as_ref().into_option(), Some(&blocks[1].header));
     assert!(headers[1].is_rnone());
     let state_sync = storage.parts(BlockPart::StateSync, &[[11; 32]]).unwrap();
     assert!(state_sync[0].is_rnone());
     let tx = storage.transaction(&[0x7b; 32]).unwrap().unwrap();
     assert_eq!((tx.number, tx.block_hash, tx.index), (11, [11; 32], 0));
     assert_eq!(
-        storage.intervals("verified").unwrap(),
+        storage
+            .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
+            .unwrap(),
         vec![BlockRange::new(10, 12)]
     );
-    assert_eq!(storage.meta("sync/forward").unwrap(), Some(b"12".to_vec()));
+    assert_eq!(
+        storage
+            .meta(hypasis_plugin_api::Namespace::Host, "sync/forward")
+            .unwrap(),
+        Some(b"12".to_vec())
+    );
     assert_eq!(storage.stats().unwrap().blocks, 3);
 
     // A reorg: forget the canonical chain above 10, write a new 11.
     storage
         .write(WriteBatch {
             unwind_above: ROption::RSome(10),
-            blocks: vec![StoredBlock {
-                block: raw_block(11, 0xee),
-                tx_hashes: RVec::new(),
-            }]
-            .into(),
+            blocks: vec![raw_block(11, 0xee)].into(),
             ..Default::default()
         })
         .await
@@ -174,19 +180,22 @@ fn validation_none_decodes_and_rejects_through_the_abi() {
         anchors: RVec::new(),
         checkpoints: RVec::new(),
         spans: RVec::new(),
+        ext: Default::default(),
     };
     let good = vec![raw_block(5, 5), raw_block(6, 6)];
     assert_eq!(
         validation.validate(&request(good.clone())).unwrap(),
-        Verdict::Accepted {
-            confirmed: RVec::new()
-        }
+        Verdict::accepted(RVec::new())
     );
 
     let mut wrong_number = good.clone();
     wrong_number[1].header = header_rlp(60, [0; 32]).into();
-    match validation.validate(&request(wrong_number)).unwrap() {
-        Verdict::Rejected(rejection) => {
+    match validation
+        .validate(&request(wrong_number))
+        .unwrap()
+        .into_result()
+    {
+        Err(rejection) => {
             assert_eq!(
                 rejection.to_string(),
                 "block 6: number mismatch: expected 6, found 60"
@@ -197,8 +206,12 @@ fn validation_none_decodes_and_rejects_through_the_abi() {
 
     let mut bad_body = good.clone();
     bad_body[0].body = ROption::RSome(vec![0xc3, 0xc0].into());
-    match validation.validate(&request(bad_body)).unwrap() {
-        Verdict::Rejected(rejection) => {
+    match validation
+        .validate(&request(bad_body))
+        .unwrap()
+        .into_result()
+    {
+        Err(rejection) => {
             assert_eq!((rejection.number, rejection.field.as_str()), (5, "body"));
         }
         other => panic!("accepted a malformed body: {other:?}"),
@@ -309,7 +322,7 @@ fn plugin_built_against_an_older_abi_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{}: plugin ABI mismatch: expected plugin ABI 2.0 (a plugin built against hypasis-plugin-api 2.0 or an older release of the same major version), found 1.0; rebuild the plugin against this host's hypasis-plugin-api",
+            "{}: plugin ABI mismatch: expected plugin ABI 3.0 (a plugin built against hypasis-plugin-api 3.0 or an older release of the same major version), found 2.0; rebuild the plugin against this host's hypasis-plugin-api",
             old.canonicalize().unwrap().display()
         )
     );
@@ -322,7 +335,7 @@ fn plugin_with_a_drifted_layout_is_refused() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{}: plugin ABI layout mismatch: the plugin claims ABI 2.0 but its types differ from this host's ABI 2.0; it was built against a modified hypasis-plugin-api. Details: mismatched package (expected hypasis-plugin-api, found foreign-abi)",
+            "{}: plugin ABI layout mismatch: the plugin claims ABI 3.0 but its types differ from this host's ABI 3.0; it was built against a modified hypasis-plugin-api. Details: mismatched package (the plugin has foreign-abi, this host has hypasis-plugin-api)",
             drifted.canonicalize().unwrap().display()
         )
     );
@@ -343,11 +356,8 @@ async fn out_of_tree_storage_is_built_alone_loaded_by_path_and_used() {
     assert_eq!(storage.name(), "team-storage");
 
     for start in [100u64, 102] {
-        let blocks: Vec<StoredBlock> = (start..start + 2)
-            .map(|number| StoredBlock {
-                block: raw_block(number, number as u8),
-                tx_hashes: RVec::new(),
-            })
+        let blocks: Vec<RawBlock> = (start..start + 2)
+            .map(|number| raw_block(number, number as u8))
             .collect();
         storage
             .write(WriteBatch {
@@ -356,6 +366,8 @@ async fn out_of_tree_storage_is_built_alone_loaded_by_path_and_used() {
                     set: "verified".into(),
                     add: vec![BlockRange::new(start, start + 1)].into(),
                     remove: RVec::new(),
+                    space: hypasis_plugin_api::Namespace::Chain,
+                    ext: Default::default(),
                 }]
                 .into(),
                 ..Default::default()
@@ -364,7 +376,9 @@ async fn out_of_tree_storage_is_built_alone_loaded_by_path_and_used() {
             .unwrap();
     }
     assert_eq!(
-        storage.intervals("verified").unwrap(),
+        storage
+            .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
+            .unwrap(),
         vec![BlockRange::new(100, 103)]
     );
     assert_eq!(
@@ -382,7 +396,9 @@ async fn out_of_tree_storage_is_built_alone_loaded_by_path_and_used() {
     );
 
     // A panic inside the plugin comes back as an error; the host carries on.
-    let error = storage.meta("explode").unwrap_err();
+    let error = storage
+        .meta(hypasis_plugin_api::Namespace::Host, "explode")
+        .unwrap_err();
     assert_eq!(error.error.kind, ErrorKind::Panic);
     assert_eq!(
         error.to_string(),
@@ -425,12 +441,14 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
                     id: validator.id,
                     address: validator.address.0.0,
                     power: validator.power,
+                    ext: Default::default(),
                 })
                 .collect();
             Span {
                 id,
                 range: BlockRange::new(start, end),
                 producers: producers.into(),
+                ext: Default::default(),
             }
         })
         .collect();
@@ -442,6 +460,8 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
         receipts: ROption::RSome(block.receipts_rlp.to_vec().into()),
         state_sync: ROption::RNone,
         tx_hashes: Default::default(),
+        senders: Default::default(),
+        ext: Default::default(),
     };
     let honest: Vec<RawBlock> = (20..=60)
         .map(|number| raw(chain.by_number(number).unwrap()))
@@ -454,6 +474,7 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
         anchors: RVec::new(),
         checkpoints: RVec::new(),
         spans: spans.clone().into(),
+        ext: Default::default(),
     };
     let loader = loader(&dir, data.path()).with_chain(serde_json::to_value(&spec).unwrap());
     let lie = tampered(
@@ -476,19 +497,16 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
             .validation("sync.forward.validation_level", level, "forward")
             .unwrap();
         assert!(
-            matches!(
-                plugin.validate(&request(honest.clone())).unwrap(),
-                Verdict::Accepted { .. }
-            ),
+            plugin.validate(&request(honest.clone())).unwrap().outcome == Outcome::Accepted,
             "{level:?}"
         );
         let verdict = plugin.validate(&request(lying.clone())).unwrap();
-        match (verdict, rejects_the_transaction) {
-            (Verdict::Rejected(rejection), true) => assert_eq!(
+        match (verdict.into_result(), rejects_the_transaction) {
+            (Err(rejection), true) => assert_eq!(
                 (rejection.number, rejection.field.as_str()),
                 (40, "transactionsRoot")
             ),
-            (Verdict::Accepted { .. }, false) => {}
+            (Ok(_), false) => {}
             (other, _) => panic!("{level:?}: {other:?}"),
         }
     }
@@ -502,4 +520,68 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
         )
         .unwrap_err();
     assert!(error.to_string().ends_with("plugin `validation-full` failed to initialise: config error: validation-full: needs a chain spec and none was passed"), "{error}");
+}
+
+/// Runs the test-only 3.1 host (`tests/plugins/next-host`) on `plugin`.
+fn next_host(plugin: &Path) -> serde_json::Value {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let bin = BIN.get_or_init(|| common::build_out_of_tree_bin("next-host"));
+    let data = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(bin)
+        .arg(plugin)
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "next-host on {}: {}",
+        plugin.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn plugins_built_against_3_0_work_in_a_host_whose_types_grew() {
+    // A host built against the next minor ABI (3.1): `WriteBatch` and
+    // `StorageStats` gained a field, `Storage` a method.
+    let team = common::build_out_of_tree("team-storage", &[]);
+    let embedded = common::built_in_plugin_dir().join(library_file_name("storage-embedded"));
+    for plugin in [&team, &embedded] {
+        let seen = next_host(plugin);
+        assert_eq!(seen["host_abi"], "3.1", "{seen}");
+        assert_eq!(seen["plugin_abi"], "3.0", "{seen}");
+        // It loads, takes a batch carrying the 3.1 field, and reads it back.
+        assert_eq!(seen["header_read_back"], true, "{seen}");
+        assert_eq!(seen["blocks"], 1, "{seen}");
+        // The field it does not know reads as its default; the method it
+        // lacks answers with the default body.
+        assert_eq!(seen["stats_ext_compactions"], 0, "{seen}");
+        assert_eq!(
+            seen["compact"], "unsupported error: compact: not in this plugin's ABI",
+            "{seen}"
+        );
+    }
+    // team-storage made an extension object with its 3.0 vtable: the 3.1
+    // method called on it fell back to the default above.
+    assert_eq!(next_host(&team)["stats_ext_minor"], 0);
+    assert_eq!(
+        next_host(&embedded)["stats_ext_minor"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn a_plugin_built_against_a_newer_minor_is_refused_with_both_versions() {
+    let newer = common::build_out_of_tree("team-storage", &["next-minor"]);
+    let error = PluginLibrary::open(&newer).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: plugin ABI mismatch: expected plugin ABI 3.0 (a plugin built against hypasis-plugin-api 3.0 or an older release of the same major version), found 3.1; rebuild the plugin against this host's hypasis-plugin-api",
+            newer.canonicalize().unwrap().display()
+        )
+    );
+    // The 3.1 host takes it.
+    assert_eq!(next_host(&newer)["plugin_abi"], "3.1");
 }

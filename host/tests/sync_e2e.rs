@@ -79,7 +79,9 @@ async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> boo
 /// Every block `0..=head` is stored, canonical, verified, and byte-identical to the devnet's.
 fn assert_store_matches(host: &Host, devnet: &Devnet, head: u64) {
     let storage = &host.plugins.storage;
-    let verified = storage.intervals("verified").unwrap();
+    let verified = storage
+        .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
+        .unwrap();
     assert_eq!(
         verified,
         vec![BlockRange::new(0, head)],
@@ -176,7 +178,7 @@ async fn both_directions_meet_over_a_50000_block_chain() {
         || {
             host.plugins
                 .storage
-                .intervals("unconfirmed")
+                .intervals(hypasis_plugin_api::Namespace::Chain, "unconfirmed")
                 .unwrap()
                 .iter()
                 .all(|range| range.start > 50_000 - 16)
@@ -186,7 +188,7 @@ async fn both_directions_meet_over_a_50000_block_chain() {
     let confirmed_head = host
         .plugins
         .storage
-        .intervals("verified")
+        .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
         .unwrap()
         .last()
         .unwrap()
@@ -314,7 +316,7 @@ async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
     wait_until("the tip to be confirmed", Duration::from_secs(60), || {
         host.plugins
             .storage
-            .intervals("unconfirmed")
+            .intervals(hypasis_plugin_api::Namespace::Chain, "unconfirmed")
             .unwrap()
             .iter()
             .all(|range| range.start > 3_000 - 16)
@@ -323,7 +325,7 @@ async fn a_lying_upstream_is_caught_and_sync_completes_from_the_honest_one() {
     let confirmed_head = host
         .plugins
         .storage
-        .intervals("verified")
+        .intervals(hypasis_plugin_api::Namespace::Chain, "verified")
         .unwrap()
         .last()
         .unwrap()

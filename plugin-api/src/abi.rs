@@ -40,11 +40,18 @@ const fn parse_u32(s: &str) -> u32 {
     value
 }
 
-/// The ABI version this crate defines: its own major and minor version.
+/// The ABI version this crate defines: its own major and minor version
+/// (one minor more in the test-only `next-minor` build, which stands for
+/// the next minor release: see the crate docs).
 pub const ABI_VERSION: AbiVersion = AbiVersion {
     major: parse_u32(env!("CARGO_PKG_VERSION_MAJOR")),
-    minor: parse_u32(env!("CARGO_PKG_VERSION_MINOR")),
+    minor: parse_u32(env!("CARGO_PKG_VERSION_MINOR")) + NEXT_MINOR,
 };
+
+#[cfg(feature = "next-minor")]
+const NEXT_MINOR: u32 = 1;
+#[cfg(not(feature = "next-minor"))]
+const NEXT_MINOR: u32 = 0;
 
 /// The value behind the [`ABI_STAMP_SYMBOL`] static.
 #[repr(C)]
@@ -78,7 +85,10 @@ mod tests {
             .take(2)
             .map(|part| part.parse().unwrap())
             .collect();
-        assert_eq!(vec![ABI_VERSION.major, ABI_VERSION.minor], expected);
+        assert_eq!(
+            vec![ABI_VERSION.major, ABI_VERSION.minor - NEXT_MINOR],
+            expected
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@ pub type H256 = [u8; 32];
 /// A 20-byte address.
 pub type H160 = [u8; 20];
 
-/// A block identified by number and hash.
+/// A block identified by number and hash. A value type: it is complete and
+/// frozen (a new kind of block reference would be a new type).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, StableAbi)]
 pub struct BlockRef {
@@ -21,7 +22,7 @@ pub struct BlockRef {
     pub hash: H256,
 }
 
-/// An inclusive range of block numbers, `start <= end`.
+/// An inclusive range of block numbers, `start <= end`. A value type: frozen.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, StableAbi)]
 pub struct BlockRange {
@@ -53,23 +54,35 @@ impl BlockRange {
     }
 }
 
-/// One part of a stored block, for batch reads.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, StableAbi)]
-pub enum BlockPart {
-    /// The RLP header.
-    Header = 1,
-    /// The RLP body: `[transactions, uncles]` (plus withdrawals where the chain has them).
-    Body = 2,
-    /// The RLP list of consensus receipts (with blooms, as eth/68 sends them).
-    Receipts = 3,
-    /// Bor's state-sync receipt, stored apart from the block's receipts before Madhugiri.
-    StateSync = 4,
+crate::open_enum! {
+    /// One part of a stored block, for batch reads.
+    pub enum BlockPart: u8 {
+        /// The RLP header.
+        Header = 1 => "header",
+        /// The RLP body: `[transactions, uncles]` (plus withdrawals where the chain has them).
+        Body = 2 => "body",
+        /// The RLP list of consensus receipts (with blooms, as eth/68 sends them).
+        Receipts = 3 => "receipts",
+        /// Bor's state-sync receipt, stored apart from the block's receipts before Madhugiri.
+        StateSync = 4 => "state_sync",
+        /// The keccak-256 of each transaction in the body, in order,
+        /// concatenated (32 bytes each), as given at ingest.
+        TxHashes = 5 => "tx_hashes",
+        /// The sender of each transaction in the body, in order,
+        /// concatenated (20 bytes each), once the host has recovered them
+        /// (absent until then).
+        Senders = 6 => "senders",
+    }
 }
 
-/// A block as fetched from an upstream or read from storage.
+crate::extension_trait! {
+    /// Fields [`RawBlock`] gains after 3.0.
+    RawBlockExt, RawBlockExt_TO, RawBlockExtension
+}
+
+/// A block as fetched from an upstream, handed to validation and storage.
 #[repr(C)]
-#[derive(Debug, Clone, PartialEq, Eq, StableAbi)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, StableAbi)]
 pub struct RawBlock {
     /// Block number.
     pub number: u64,
@@ -85,9 +98,13 @@ pub struct RawBlock {
     pub state_sync: ROption<RVec<u8>>,
     /// Keccak-256 of each transaction in `body`, in order, when the source
     /// already computed them (an upstream that checked each transaction's
-    /// claimed hash has); empty otherwise. The host indexes transactions by
-    /// these hashes instead of hashing the body again, and hashes the body
-    /// itself when the list is empty or its length differs from the body's
-    /// transaction count. Storage need not fill it when reading.
+    /// claimed hash has); empty otherwise. The host fills it before a block
+    /// is written, so storage always gets the full list.
     pub tx_hashes: RVec<H256>,
+    /// The sender of each transaction in `body`, in order, when the host
+    /// has recovered them from the signatures; empty otherwise. Never taken
+    /// from an upstream's word.
+    pub senders: RVec<H160>,
+    /// Fields added after 3.0.
+    pub ext: RawBlockExtension,
 }

@@ -6,51 +6,49 @@ use abi_stable::{
     std_types::{RResult, RString},
 };
 
-/// What went wrong, in terms the host acts on (retry, fail over, stop).
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, StableAbi)]
-pub enum ErrorKind {
-    /// The plugin's configuration is missing or wrong; start-up stops.
-    Config = 1,
-    /// The host passed something the plugin cannot accept.
-    InvalidInput = 2,
-    /// A remote service or resource is unreachable or failing; retry later.
-    Unavailable = 3,
-    /// An operation did not finish in time; retry later.
-    Timeout = 4,
-    /// A remote service refused for load; retry after a pause.
-    RateLimited = 5,
-    /// Data read back is damaged.
-    Corrupt = 6,
-    /// Data received from a remote service is wrong (it lied or is broken).
-    BadData = 7,
-    /// The operation is not supported by this plugin.
-    Unsupported = 8,
-    /// The plugin panicked; the panic was caught at the boundary.
-    Panic = 9,
-    /// Anything else.
-    Internal = 10,
-    /// The plugin is shutting down or shut down.
-    Shutdown = 11,
+crate::open_enum! {
+    /// What went wrong, in terms the host acts on (retry, fail over, stop).
+    /// A kind this host does not know is handled as [`ErrorKind::Internal`].
+    pub enum ErrorKind: u8 {
+        /// The plugin's configuration is missing or wrong; start-up stops.
+        Config = 1 => "config",
+        /// The host passed something the plugin cannot accept.
+        InvalidInput = 2 => "invalid_input",
+        /// A remote service or resource is unreachable or failing; retry later.
+        Unavailable = 3 => "unavailable",
+        /// An operation did not finish in time; retry later.
+        Timeout = 4 => "timeout",
+        /// A remote service refused for load; retry after a pause.
+        RateLimited = 5 => "rate_limited",
+        /// Data read back is damaged.
+        Corrupt = 6 => "corrupt",
+        /// Data received from a remote service is wrong (it lied or is broken).
+        BadData = 7 => "bad_data",
+        /// The operation is not supported by this plugin.
+        Unsupported = 8 => "unsupported",
+        /// The plugin panicked; the panic was caught at the boundary.
+        Panic = 9 => "panic",
+        /// Anything else.
+        Internal = 10 => "internal",
+        /// The plugin is shutting down or shut down.
+        Shutdown = 11 => "shutdown",
+    }
 }
 
 impl ErrorKind {
-    /// A short lower-case name for logs and metrics labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Config => "config",
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Corrupt => "corrupt",
-            ErrorKind::BadData => "bad_data",
-            ErrorKind::Unsupported => "unsupported",
-            ErrorKind::Panic => "panic",
-            ErrorKind::Internal => "internal",
-            ErrorKind::Shutdown => "shutdown",
+    /// The kind to act on: itself when known, [`ErrorKind::Internal`] otherwise.
+    pub fn or_internal(self) -> ErrorKind {
+        if self.is_known() {
+            self
+        } else {
+            ErrorKind::Internal
         }
     }
+}
+
+crate::extension_trait! {
+    /// Fields [`PluginError`] gains after 3.0.
+    PluginErrorExt, PluginErrorExt_TO, PluginErrorExtension
 }
 
 /// An error returned by a plugin.
@@ -61,6 +59,8 @@ pub struct PluginError {
     pub kind: ErrorKind,
     /// A human-readable message, naming the block, key or endpoint it is about.
     pub message: RString,
+    /// Fields added after 3.0.
+    pub ext: PluginErrorExtension,
 }
 
 impl PluginError {
@@ -69,6 +69,7 @@ impl PluginError {
         PluginError {
             kind,
             message: RString::from(message.into()),
+            ext: Default::default(),
         }
     }
 }

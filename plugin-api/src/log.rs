@@ -4,23 +4,26 @@
 
 use abi_stable::{StableAbi, std_types::RStr};
 
-/// Severity of a forwarded log record, most severe first.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, StableAbi)]
-pub enum LogLevel {
-    /// An error.
-    Error = 1,
-    /// A warning.
-    Warn = 2,
-    /// Informational.
-    Info = 3,
-    /// Debugging detail.
-    Debug = 4,
-    /// Very verbose detail.
-    Trace = 5,
+crate::open_enum! {
+    /// Severity of a forwarded log record, most severe first. A level this
+    /// version does not know is logged as [`LogLevel::Info`].
+    pub enum LogLevel: u8 {
+        /// An error.
+        Error = 1 => "error",
+        /// A warning.
+        Warn = 2 => "warn",
+        /// Informational.
+        Info = 3 => "info",
+        /// Debugging detail.
+        Debug = 4 => "debug",
+        /// Very verbose detail.
+        Trace = 5 => "trace",
+    }
 }
 
-/// One log event from a plugin.
+/// One log event from a plugin, lent for the duration of the sink call.
+/// Frozen: a record with more fields would come with a new sink function
+/// (the [`LogSink`] prefix type can gain one).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, StableAbi)]
 pub struct LogRecord<'a> {
@@ -32,12 +35,17 @@ pub struct LogRecord<'a> {
     pub message: RStr<'a>,
 }
 
-/// Where a plugin sends its logs; given to it once, when it is loaded.
+/// Where a plugin sends its logs; given to it once, when it is loaded. A
+/// prefix type: later minors append fields (a new sink function, say), and
+/// a plugin reads the ones it knows.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, StableAbi)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = LogSinkRef)))]
+#[sabi(missing_field(option))]
 pub struct LogSink {
     /// The least severe level the host wants; plugins drop finer records.
     pub max_level: LogLevel,
     /// Receives one record. Must not panic; may be called from any thread.
+    #[sabi(last_prefix_field)]
     pub log: extern "C" fn(plugin: RStr<'_>, record: LogRecord<'_>),
 }

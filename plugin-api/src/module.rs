@@ -1,47 +1,35 @@
-//! The root module every plugin library exports.
+//! The root module every plugin library exports, and what it creates.
 
 use abi_stable::{
     StableAbi, declare_root_module_statics,
     library::RootModule,
     package_version_strings,
     sabi_types::VersionStrings,
-    std_types::{RResult, RStr, RString},
+    std_types::{ROption, RResult, RStr, RString},
 };
 
 use crate::{
-    AbiVersion, LogSink, PluginError, RateLimitBox, StorageBox, UpstreamBox, ValidationBox,
+    AbiVersion, LogSinkRef, PluginError, RateLimitBox, StorageBox, UpstreamBox, ValidationBox,
 };
 
-/// Which of the four interfaces a plugin implements.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, StableAbi)]
-pub enum PluginKind {
-    /// A validation level.
-    Validation = 1,
-    /// A rate-limit policy.
-    RateLimit = 2,
-    /// A block source.
-    Upstream = 3,
-    /// A block store.
-    Storage = 4,
-}
-
-impl PluginKind {
-    /// The kind's name as written in configuration and messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PluginKind::Validation => "validation",
-            PluginKind::RateLimit => "ratelimit",
-            PluginKind::Upstream => "upstream",
-            PluginKind::Storage => "storage",
-        }
+crate::open_enum! {
+    /// Which interface a plugin implements. A kind this host does not know
+    /// (a plugin for a newer host) is refused at load with its number.
+    pub enum PluginKind: u8 {
+        /// A validation level.
+        Validation = 1 => "validation",
+        /// A rate-limit policy.
+        RateLimit = 2 => "ratelimit",
+        /// A block source.
+        Upstream = 3 => "upstream",
+        /// A block store.
+        Storage = 4 => "storage",
     }
 }
 
-impl std::fmt::Display for PluginKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+crate::extension_trait! {
+    /// Fields [`PluginInfo`] gains after 3.0.
+    PluginInfoExt, PluginInfoExt_TO, PluginInfoExtension
 }
 
 /// What a plugin says about itself.
@@ -58,44 +46,107 @@ pub struct PluginInfo {
     pub abi: AbiVersion,
     /// One sentence on what it does.
     pub description: RString,
+    /// Fields added after 3.0.
+    pub ext: PluginInfoExtension,
 }
 
-/// One instance of a plugin, of the kind its [`PluginInfo`] names.
-#[repr(u8)]
+crate::extension_trait! {
+    /// Fields [`PluginInstance`] gains after 3.0 (instances of kinds added later).
+    PluginInstanceExt, PluginInstanceExt_TO, PluginInstanceExtension
+}
+
+/// One instance of a plugin: the object of its kind, the others `None`.
+/// A struct rather than an enum so that a later minor can add kinds (in
+/// the extension) without changing its layout.
+#[repr(C)]
 #[derive(StableAbi)]
-pub enum PluginInstance {
+pub struct PluginInstance {
+    /// The instance's kind, which names the field that holds it.
+    pub kind: PluginKind,
     /// A validation level.
-    Validation(ValidationBox),
+    pub validation: ROption<ValidationBox>,
     /// A rate-limit policy.
-    RateLimit(RateLimitBox),
+    pub rate_limit: ROption<RateLimitBox>,
     /// A block source.
-    Upstream(UpstreamBox),
+    pub upstream: ROption<UpstreamBox>,
     /// A block store.
-    Storage(StorageBox),
+    pub storage: ROption<StorageBox>,
+    /// Fields added after 3.0.
+    pub ext: PluginInstanceExtension,
 }
 
 impl PluginInstance {
-    /// The kind of this instance.
-    pub fn kind(&self) -> PluginKind {
-        match self {
-            PluginInstance::Validation(_) => PluginKind::Validation,
-            PluginInstance::RateLimit(_) => PluginKind::RateLimit,
-            PluginInstance::Upstream(_) => PluginKind::Upstream,
-            PluginInstance::Storage(_) => PluginKind::Storage,
+    fn empty(kind: PluginKind) -> Self {
+        PluginInstance {
+            kind,
+            validation: ROption::RNone,
+            rate_limit: ROption::RNone,
+            upstream: ROption::RNone,
+            storage: ROption::RNone,
+            ext: Default::default(),
+        }
+    }
+
+    /// A validation instance.
+    pub fn validation(object: ValidationBox) -> Self {
+        PluginInstance {
+            validation: ROption::RSome(object),
+            ..Self::empty(PluginKind::Validation)
+        }
+    }
+
+    /// A rate-limit instance.
+    pub fn rate_limit(object: RateLimitBox) -> Self {
+        PluginInstance {
+            rate_limit: ROption::RSome(object),
+            ..Self::empty(PluginKind::RateLimit)
+        }
+    }
+
+    /// An upstream instance.
+    pub fn upstream(object: UpstreamBox) -> Self {
+        PluginInstance {
+            upstream: ROption::RSome(object),
+            ..Self::empty(PluginKind::Upstream)
+        }
+    }
+
+    /// A storage instance.
+    pub fn storage(object: StorageBox) -> Self {
+        PluginInstance {
+            storage: ROption::RSome(object),
+            ..Self::empty(PluginKind::Storage)
+        }
+    }
+
+    /// The kind of the object actually present (which must match `kind`),
+    /// or `None` when there is none, or more than one.
+    pub fn present_kind(&self) -> Option<PluginKind> {
+        let present = [
+            (self.validation.is_some(), PluginKind::Validation),
+            (self.rate_limit.is_some(), PluginKind::RateLimit),
+            (self.upstream.is_some(), PluginKind::Upstream),
+            (self.storage.is_some(), PluginKind::Storage),
+        ];
+        let mut found = present.iter().filter(|(is, _)| *is).map(|(_, kind)| *kind);
+        match (found.next(), found.next()) {
+            (Some(kind), None) => Some(kind),
+            _ => None,
         }
     }
 }
 
-/// The root module: the table of functions a plugin library exports.
+/// The root module: the table of functions a plugin library exports. A
+/// prefix type: minors append functions after `instantiate`.
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginModuleRef)))]
-#[sabi(missing_field(panic))]
+#[sabi(missing_field(option))]
 pub struct PluginModule {
     /// Describes the plugin. Never fails.
     pub info: extern "C" fn() -> PluginInfo,
     /// Installs the host's log sink; called once, right after loading.
-    pub set_logger: extern "C" fn(LogSink),
+    pub set_logger: extern "C" fn(LogSinkRef),
     /// Creates an instance from its configuration, a JSON document (see
     /// the plugin SDK guide for its envelope). Starts the plugin's runtime
     /// on first use. May be called more than once.

@@ -9,14 +9,37 @@ use async_ffi::FfiFuture;
 
 use crate::PluginResult;
 
+crate::extension_trait! {
+    /// Fields [`OperatorLimits`] gains after 3.0.
+    OperatorLimitsExt, OperatorLimitsExt_TO, OperatorLimitsExtension
+}
+
 /// A sustained rate and a burst allowance.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, StableAbi)]
+#[derive(Debug, Clone, Default, PartialEq, StableAbi)]
 pub struct OperatorLimits {
     /// Requests per second, sustained.
     pub rps: f64,
     /// Requests allowed at once above the sustained rate.
     pub burst: u32,
+    /// Fields added after 3.0.
+    pub ext: OperatorLimitsExtension,
+}
+
+impl OperatorLimits {
+    /// Limits of `rps` sustained and `burst` at once.
+    pub fn new(rps: f64, burst: u32) -> Self {
+        OperatorLimits {
+            rps,
+            burst,
+            ext: Default::default(),
+        }
+    }
+}
+
+crate::extension_trait! {
+    /// Fields [`OperatorOverride`] gains after 3.0.
+    OperatorOverrideExt, OperatorOverrideExt_TO, OperatorOverrideExtension
 }
 
 /// The limits that apply to one operator because an admin set them.
@@ -27,11 +50,18 @@ pub struct OperatorOverride {
     pub operator: RString,
     /// Its limits.
     pub limits: OperatorLimits,
+    /// Fields added after 3.0.
+    pub ext: OperatorOverrideExtension,
+}
+
+crate::extension_trait! {
+    /// Fields [`RateDecision`] gains after 3.0.
+    RateDecisionExt, RateDecisionExt_TO, RateDecisionExtension
 }
 
 /// Whether a request may go ahead.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, StableAbi)]
+#[derive(Debug, Clone, PartialEq, StableAbi)]
 pub struct RateDecision {
     /// Go ahead.
     pub allowed: bool,
@@ -39,9 +69,12 @@ pub struct RateDecision {
     pub retry_after_ms: u64,
     /// The limits that applied.
     pub limits: OperatorLimits,
+    /// Fields added after 3.0.
+    pub ext: RateDecisionExtension,
 }
 
-/// A rate-limit policy.
+/// A rate-limit policy. A minor version may add methods after `shutdown`,
+/// each with a default body.
 #[sabi_trait]
 pub trait RateLimitPolicy: Send + Sync {
     /// Charges `cost` to `operator` at time `now_ms` (milliseconds since the

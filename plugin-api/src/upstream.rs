@@ -9,6 +9,11 @@ use async_ffi::FfiFuture;
 
 use crate::{H256, PluginResult, RawBlock};
 
+crate::extension_trait! {
+    /// Fields [`ChainHead`] gains after 3.0.
+    ChainHeadExt, ChainHeadExt_TO, ChainHeadExtension
+}
+
 /// The newest block an upstream reports.
 #[repr(C)]
 #[derive(Debug, Clone, PartialEq, Eq, StableAbi)]
@@ -19,11 +24,18 @@ pub struct ChainHead {
     pub hash: H256,
     /// Which endpoint reported it (its redacted name).
     pub endpoint: RString,
+    /// Fields added after 3.0.
+    pub ext: ChainHeadExtension,
+}
+
+crate::extension_trait! {
+    /// Fields [`FetchRequest`] gains after 3.0.
+    FetchRequestExt, FetchRequestExt_TO, FetchRequestExtension
 }
 
 /// A request for a contiguous range of blocks.
 #[repr(C)]
-#[derive(Debug, Clone, PartialEq, Eq, StableAbi)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, StableAbi)]
 pub struct FetchRequest {
     /// First block.
     pub start: u64,
@@ -35,6 +47,13 @@ pub struct FetchRequest {
     pub receipts: bool,
     /// Endpoints not to use (they served a bad copy of this range).
     pub avoid: RVec<RString>,
+    /// Fields added after 3.0.
+    pub ext: FetchRequestExtension,
+}
+
+crate::extension_trait! {
+    /// Fields [`Fetched`] gains after 3.0.
+    FetchedExt, FetchedExt_TO, FetchedExtension
 }
 
 /// Blocks fetched for a request, all from one endpoint.
@@ -46,18 +65,26 @@ pub struct Fetched {
     pub blocks: RVec<RawBlock>,
     /// Which endpoint served them.
     pub endpoint: RString,
+    /// Fields added after 3.0.
+    pub ext: FetchedExtension,
 }
 
-/// Why the host reports an endpoint.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, StableAbi)]
-pub enum FaultKind {
-    /// Served data that failed validation.
-    InvalidData = 1,
-    /// Served a chain that disagrees with other endpoints.
-    Disagreement = 2,
-    /// Was too slow for the host's deadline.
-    Slow = 3,
+crate::open_enum! {
+    /// Why the host reports an endpoint. A reason this plugin does not know
+    /// counts as [`FaultKind::InvalidData`].
+    pub enum FaultKind: u8 {
+        /// Served data that failed validation.
+        InvalidData = 1 => "invalid_data",
+        /// Served a chain that disagrees with other endpoints.
+        Disagreement = 2 => "disagreement",
+        /// Was too slow for the host's deadline.
+        Slow = 3 => "slow",
+    }
+}
+
+crate::extension_trait! {
+    /// Fields [`EndpointStatus`] gains after 3.0.
+    EndpointStatusExt, EndpointStatusExt_TO, EndpointStatusExtension
 }
 
 /// Health of one endpoint, for metrics and the status page.
@@ -80,9 +107,12 @@ pub struct EndpointStatus {
     pub faults: u64,
     /// Moving average latency in milliseconds.
     pub latency_ms: f64,
+    /// Fields added after 3.0.
+    pub ext: EndpointStatusExtension,
 }
 
-/// A source of blocks.
+/// A source of blocks. A minor version may add methods after `shutdown`,
+/// each with a default body.
 #[sabi_trait]
 pub trait Upstream: Send + Sync {
     /// The chain id the endpoints serve (they must agree).

@@ -13,12 +13,13 @@ use super::{
     operators::OperatorLimitsStore, rpc::render::Dialect,
 };
 use crate::{
+    chain_state::{ChainWatch, Coverage},
+    checkpoints::{L1Checkpoint, Milestone},
     config::ValidationLevelName,
-    head::ChainWatch,
     metrics::Metrics,
     p2p::peers::PeerTable,
     plugins::{PluginCallError, StoragePlugin, UpstreamPlugin},
-    sync::{CheckpointBook, SyncStatus},
+    sync::SyncStatus,
 };
 
 /// The devp2p server as the APIs see it.
@@ -73,8 +74,6 @@ pub struct ApiContext {
     pub head: Option<ChainWatch>,
     /// Sync's status, when syncing.
     pub sync: Option<Arc<RwLock<SyncStatus>>>,
-    /// The L1 checkpoints, when syncing.
-    pub checkpoints: Option<Arc<CheckpointBook>>,
     /// The upstreams, when configured.
     pub upstream: Option<Arc<UpstreamPlugin>>,
     /// devp2p, when it runs.
@@ -112,5 +111,31 @@ impl ApiContext {
     /// Whether sync is running (not a served, imported chain).
     pub fn is_syncing_host(&self) -> bool {
         self.sync.is_some()
+    }
+
+    /// The newest milestone the chain state knows (`safe`).
+    pub fn safe(&self) -> Option<Milestone> {
+        self.head.as_ref().and_then(ChainWatch::safe)
+    }
+
+    /// The newest L1 checkpoint the chain state knows (`finalized`).
+    pub fn finalized(&self) -> Option<L1Checkpoint> {
+        self.head.as_ref().and_then(ChainWatch::finalized)
+    }
+
+    /// Every L1 checkpoint the chain state knows, ascending.
+    pub fn checkpoints(&self) -> Vec<L1Checkpoint> {
+        self.head
+            .as_ref()
+            .map(|chain| chain.state().checkpoints())
+            .unwrap_or_default()
+    }
+
+    /// The stored coverage, as the chain state has it.
+    pub fn coverage(&self) -> Arc<Coverage> {
+        self.head
+            .as_ref()
+            .map(ChainWatch::coverage)
+            .unwrap_or_default()
     }
 }

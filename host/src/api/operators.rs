@@ -7,7 +7,7 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use hypasis_plugin_api::{MetaChange, OperatorLimits, WriteBatch};
+use hypasis_plugin_api::{Namespace, OperatorLimits, WriteBatch};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -27,10 +27,7 @@ pub struct Limits {
 
 impl From<Limits> for OperatorLimits {
     fn from(limits: Limits) -> Self {
-        OperatorLimits {
-            rps: limits.rps,
-            burst: limits.burst,
-        }
+        OperatorLimits::new(limits.rps, limits.burst)
     }
 }
 
@@ -72,9 +69,7 @@ impl OperatorLimitsStore {
 
     /// Every stored override.
     pub fn load(&self) -> Result<BTreeMap<String, Limits>, OperatorLimitsError> {
-        match self
-            .store
-            .meta(OPERATOR_LIMITS_KEY)
+        match crate::store_records::host_meta(&self.store, OPERATOR_LIMITS_KEY)
             .map_err(OperatorLimitsError::Storage)?
         {
             None => Ok(BTreeMap::new()),
@@ -120,10 +115,11 @@ impl OperatorLimitsStore {
             .map_err(|error| OperatorLimitsError::Corrupt(error.to_string()))?;
         self.store
             .write(WriteBatch {
-                meta: vec![MetaChange {
-                    key: OPERATOR_LIMITS_KEY.into(),
-                    value: Some(bytes.into()).into(),
-                }]
+                meta: vec![
+                    crate::store_records::meta_set(Namespace::Host, OPERATOR_LIMITS_KEY, bytes),
+                    // A store from before namespaces kept the limits among the chain's keys.
+                    crate::store_records::meta_delete(Namespace::Chain, OPERATOR_LIMITS_KEY),
+                ]
                 .into(),
                 ..Default::default()
             })

@@ -5,8 +5,9 @@
 use crate::plugins::{PluginCallError, StoragePlugin};
 
 use super::L1Checkpoint;
-use abi_stable::std_types::{ROption, RVec};
-use hypasis_plugin_api::{MetaChange, WriteBatch};
+use hypasis_plugin_api::{MetaChange, Namespace, WriteBatch};
+
+use crate::store_records::meta_set;
 
 const LATEST_KEY: &str = "checkpoint/latest";
 
@@ -29,13 +30,13 @@ impl<'a> CheckpointCache<'a> {
     pub fn get(&self, header_block_id: u64) -> Result<Option<L1Checkpoint>, PluginCallError> {
         Ok(self
             .storage
-            .meta(&key(header_block_id))?
+            .meta(Namespace::Chain, &key(header_block_id))?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
     }
 
     /// The newest cached checkpoint.
     pub fn latest(&self) -> Result<Option<L1Checkpoint>, PluginCallError> {
-        let Some(bytes) = self.storage.meta(LATEST_KEY)? else {
+        let Some(bytes) = self.storage.meta(Namespace::Chain, LATEST_KEY)? else {
             return Ok(None);
         };
         let id = String::from_utf8_lossy(&bytes).parse::<u64>().ok();
@@ -47,9 +48,8 @@ impl<'a> CheckpointCache<'a> {
         let mut changes: Vec<MetaChange> = checkpoints
             .iter()
             .filter_map(|checkpoint| {
-                serde_json::to_vec(checkpoint).ok().map(|bytes| MetaChange {
-                    key: key(checkpoint.header_block_id).into(),
-                    value: ROption::RSome(RVec::from(bytes)),
+                serde_json::to_vec(checkpoint).ok().map(|bytes| {
+                    meta_set(Namespace::Chain, &key(checkpoint.header_block_id), bytes)
                 })
             })
             .collect();
@@ -58,10 +58,11 @@ impl<'a> CheckpointCache<'a> {
             .map(|checkpoint| checkpoint.header_block_id)
             .max()
         {
-            changes.push(MetaChange {
-                key: LATEST_KEY.into(),
-                value: ROption::RSome(RVec::from(newest.to_string().into_bytes())),
-            });
+            changes.push(meta_set(
+                Namespace::Chain,
+                LATEST_KEY,
+                newest.to_string().into_bytes(),
+            ));
         }
         changes
     }

@@ -2,8 +2,6 @@
 //! alloy: `currentHeaderBlock`, `headerBlocks(id)`, `NewHeaderBlock` logs,
 //! a confirmation depth, and backoff when L1 fails.
 
-use std::time::Duration;
-
 use alloy_primitives::{Address, B256, U256};
 use alloy_provider::{DynProvider, Provider, ProviderBuilder};
 use alloy_rpc_types_eth::{BlockId, BlockNumberOrTag, Filter, TransactionRequest};
@@ -13,7 +11,6 @@ use hypasis_polygon::{
     rootchain::{HEADER_BLOCK_SPACING, RootChain},
 };
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 /// A checkpoint as RootChain stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,41 +320,5 @@ impl L1CheckpointSource {
             }
         }
         Ok(None)
-    }
-}
-
-/// Polls `source` every `interval` for a newer checkpoint than the last one
-/// seen, calling `on_new` with it; on L1 errors waits with exponential
-/// backoff (1 s doubling to 60 s) and logs. Returns when `shutdown` fires.
-pub async fn poll_checkpoints(
-    source: L1CheckpointSource,
-    interval: Duration,
-    shutdown: CancellationToken,
-    mut on_new: impl FnMut(L1Checkpoint) + Send,
-) {
-    let mut last: Option<u64> = None;
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let wait = match source.latest().await {
-            Ok(Some(checkpoint)) => {
-                if last != Some(checkpoint.header_block_id) {
-                    last = Some(checkpoint.header_block_id);
-                    on_new(checkpoint);
-                }
-                backoff = Duration::from_secs(1);
-                interval
-            }
-            Ok(None) => interval,
-            Err(error) => {
-                tracing::warn!(%error, retry_in = ?backoff, "L1 checkpoint poll failed");
-                let wait = backoff;
-                backoff = (backoff * 2).min(Duration::from_secs(60));
-                wait
-            }
-        };
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(wait) => {}
-        }
     }
 }

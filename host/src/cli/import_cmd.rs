@@ -4,16 +4,17 @@
 
 use std::path::PathBuf;
 
-use abi_stable::std_types::{ROption, RVec};
+use abi_stable::std_types::ROption;
 use anyhow::Context;
 use clap::Args;
-use hypasis_plugin_api::{
-    BlockRange, IntervalChange, MetaChange, RawBlock, StoredBlock, WriteBatch,
-};
+use hypasis_plugin_api::{BlockRange, Namespace, RawBlock, WriteBatch};
 use hypasis_sync::{
+    chain_state::VERIFIED,
     config::{self, Config, ConfigEnv},
     plugins::PluginLoader,
     served_chain::{SERVED_CHAIN_KEY, ServedChain},
+    store_records::{interval_change, meta_set},
+    sync::SENDERS,
 };
 
 #[derive(Debug, Args)]
@@ -57,30 +58,29 @@ pub fn execute(args: ImportArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let storage = PluginLoader::from_config(&config).storage(&config)?;
         for chunk in imported.blocks.chunks(256) {
-            let blocks: Vec<StoredBlock> = chunk
+            // Execution recovered every sender: they are stored with the blocks.
+            let blocks: Vec<RawBlock> = chunk
                 .iter()
-                .map(|block| StoredBlock {
-                    block: RawBlock {
-                        number: block.number,
-                        hash: block.hash.0,
-                        header: block.header.to_vec().into(),
-                        body: ROption::RSome(block.body.to_vec().into()),
-                        receipts: ROption::RSome(block.receipts.to_vec().into()),
-                        state_sync: ROption::RNone,
-                        tx_hashes: Default::default(),
-                    },
+                .map(|block| RawBlock {
+                    number: block.number,
+                    hash: block.hash.0,
+                    header: block.header.to_vec().into(),
+                    body: ROption::RSome(block.body.to_vec().into()),
+                    receipts: ROption::RSome(block.receipts.to_vec().into()),
+                    state_sync: ROption::RNone,
                     tx_hashes: block.tx_hashes.iter().map(|hash| hash.0).collect(),
+                    senders: block.senders.iter().map(|sender| sender.0.0).collect(),
+                    ext: Default::default(),
                 })
                 .collect();
             let range = BlockRange::new(chunk[0].number, chunk[chunk.len() - 1].number);
             storage
                 .write(WriteBatch {
                     blocks: blocks.into(),
-                    intervals: vec![IntervalChange {
-                        set: "verified".into(),
-                        add: vec![range].into(),
-                        remove: RVec::new(),
-                    }]
+                    intervals: vec![
+                        interval_change(VERIFIED, vec![range], Vec::new()),
+                        interval_change(SENDERS, vec![range], Vec::new()),
+                    ]
                     .into(),
                     ..Default::default()
                 })
@@ -88,10 +88,11 @@ pub fn execute(args: ImportArgs) -> anyhow::Result<()> {
         }
         storage
             .write(WriteBatch {
-                meta: vec![MetaChange {
-                    key: SERVED_CHAIN_KEY.into(),
-                    value: ROption::RSome(serde_json::to_vec(&served)?.into()),
-                }]
+                meta: vec![meta_set(
+                    Namespace::Chain,
+                    SERVED_CHAIN_KEY,
+                    serde_json::to_vec(&served)?,
+                )]
                 .into(),
                 ..Default::default()
             })

@@ -19,7 +19,7 @@ use hypasis_eth_wire::{
 use hypasis_polygon::ChainSpec;
 use hypasis_rlpx::{DisconnectReason, P2pError, P2pSession};
 
-use crate::head::ServedHead;
+use crate::chain_state::ServedHead;
 
 /// The peer's Status, of the negotiated version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

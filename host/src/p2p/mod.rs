@@ -7,11 +7,11 @@
 //!                                                   │  Status (handshake), then requests
 //!                                   limits ─────────┤  (RequestLimiter: plugin or bucket)
 //!                                   serve ──────────┤  headers, bodies, receipts from the store
-//!                                   crate::head ────┘  head, TD, fork id; announcements
+//!                                   crate::chain_state ────┘  head, TD, fork id; announcements
 //! ```
 //!
 //! One concept per file: [`protocol`] (the server's constants), [`identity`],
-//! [`crate::head`] (what we announce), [`crate::block_store`]
+//! [`crate::chain_state`] (what we announce), [`crate::block_store`]
 //! (the reads serving makes), [`serve`] (answers within Bor's limits),
 //! [`handshake`] (Status), [`limits`] (per-peer rate), [`peers`]
 //! (admission), [`peer`] (one session), [`server`] (listener, discovery,

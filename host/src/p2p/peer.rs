@@ -32,7 +32,7 @@ use super::{
 };
 use crate::{
     block_store::BlockStore,
-    head::{ChainWatch, ServedHead},
+    chain_state::{ChainWatch, ServedHead},
     metrics::Metrics,
 };
 

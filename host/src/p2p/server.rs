@@ -39,8 +39,8 @@ use super::{
     protocol::{MAX_PENDING_HANDSHAKES, capabilities, client_label, client_name},
 };
 use crate::{
-    block_store::BlockStore, config::Config, head::ChainWatch, metrics::Metrics, nodekey::NodeKey,
-    plugins::RateLimitPlugin,
+    block_store::BlockStore, chain_state::ChainWatch, config::Config, metrics::Metrics,
+    nodekey::NodeKey, plugins::RateLimitPlugin,
 };
 
 /// Why the devp2p server could not start.

@@ -15,8 +15,8 @@ use abi_stable::{
     std_types::RStr,
 };
 use hypasis_plugin_api::{
-    ABI_STAMP_SYMBOL, ABI_VERSION, AbiStamp, AbiVersion, PluginInstance, PluginKind,
-    PluginModuleRef,
+    ABI_STAMP_SYMBOL, ABI_VERSION, AbiStamp, AbiVersion, ModuleRefusal, PluginInstance, PluginKind,
+    PluginModuleRef, open_root_module,
 };
 
 use super::{PluginLoadError, log_sink::host_log_sink};
@@ -96,7 +96,8 @@ fn read_stamp(path: &Path) -> Result<AbiStamp, PluginLoadError> {
 }
 
 /// abi_stable's report is a long dump of both layouts; the lines that say
-/// what differs start with `Error:` and are followed by `Expected:`/`Found:`.
+/// what differs start with `Error:` and are followed by `Expected:`/`Found:`
+/// (the plugin's side, then the host's: see [`open_root_module`]).
 fn summarise_layout_error(error: &str) -> String {
     let lines: Vec<&str> = error
         .lines()
@@ -110,7 +111,7 @@ fn summarise_layout_error(error: &str) -> String {
             if lines.get(index + 1) == Some(&"Expected:") && lines.get(index + 3) == Some(&"Found:")
             {
                 finding.push_str(&format!(
-                    " (expected {}, found {})",
+                    " (the plugin has {}, this host has {})",
                     lines.get(index + 2).unwrap_or(&"?"),
                     lines.get(index + 4).unwrap_or(&"?")
                 ));
@@ -165,35 +166,47 @@ impl PluginLibrary {
             path: path.to_owned(),
             reason: format!("abi_stable header: {}", error.to_string().trim()),
         })?;
-        let module = header
-            .init_root_module::<PluginModuleRef>()
-            .map_err(|error| match error {
-                LibraryError::AbiInstability(details) => PluginLoadError::Layout {
-                    path: path.to_owned(),
-                    expected: ABI_VERSION,
-                    found: stamp.version,
-                    details: summarise_layout_error(&details.to_string()),
+        let module = open_root_module(header).map_err(|refusal| match refusal {
+            ModuleRefusal::Layout(details) => PluginLoadError::Layout {
+                path: path.to_owned(),
+                expected: ABI_VERSION,
+                found: stamp.version,
+                details: summarise_layout_error(&details),
+            },
+            ModuleRefusal::NoLayout => PluginLoadError::NotAPlugin {
+                path: path.to_owned(),
+                reason: "its root module carries no layout to check".into(),
+            },
+            ModuleRefusal::Library(LibraryError::IncompatibleVersionNumber {
+                actual_version,
+                ..
+            }) => PluginLoadError::AbiMismatch {
+                path: path.to_owned(),
+                expected: ABI_VERSION,
+                found: AbiVersion {
+                    major: actual_version.major,
+                    minor: actual_version.minor,
                 },
-                LibraryError::IncompatibleVersionNumber { actual_version, .. } => {
-                    PluginLoadError::AbiMismatch {
-                        path: path.to_owned(),
-                        expected: ABI_VERSION,
-                        found: AbiVersion {
-                            major: actual_version.major,
-                            minor: actual_version.minor,
-                        },
-                    }
-                }
-                other => PluginLoadError::NotAPlugin {
-                    path: path.to_owned(),
-                    reason: format!(
-                        "{} root module: {}",
-                        PluginModuleRef::NAME,
-                        other.to_string().trim()
-                    ),
-                },
-            })?;
+            },
+            ModuleRefusal::Library(other) => PluginLoadError::NotAPlugin {
+                path: path.to_owned(),
+                reason: format!(
+                    "{} root module: {}",
+                    PluginModuleRef::NAME,
+                    other.to_string().trim()
+                ),
+            },
+        })?;
         let info = (module.info())();
+        if !info.kind.is_known() {
+            return Err(PluginLoadError::NotAPlugin {
+                path: path.to_owned(),
+                reason: format!(
+                    "it is a plugin of kind {}, which this host (plugin ABI {ABI_VERSION}) does not know",
+                    info.kind.raw()
+                ),
+            });
+        }
         (module.set_logger())(host_log_sink());
         Ok(PluginLibrary {
             description: PluginDescription {

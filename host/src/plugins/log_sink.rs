@@ -1,7 +1,10 @@
 //! The host end of plugin log forwarding.
 
 use abi_stable::std_types::RStr;
-use hypasis_plugin_api::{LogLevel, LogRecord, LogSink};
+use std::sync::OnceLock;
+
+use abi_stable::prefix_type::PrefixTypeTrait;
+use hypasis_plugin_api::{LogLevel, LogRecord, LogSink, LogSinkRef};
 use tracing::level_filters::LevelFilter;
 
 extern "C" fn forward(plugin: RStr<'_>, record: LogRecord<'_>) {
@@ -16,12 +19,20 @@ extern "C" fn forward(plugin: RStr<'_>, record: LogRecord<'_>) {
             LogLevel::Info => tracing::info!(target: "plugin", plugin, source, "{message}"),
             LogLevel::Debug => tracing::debug!(target: "plugin", plugin, source, "{message}"),
             LogLevel::Trace => tracing::trace!(target: "plugin", plugin, source, "{message}"),
+            // A level from a newer plugin: logged as information.
+            _ => tracing::info!(target: "plugin", plugin, source, "{message}"),
         }
     });
 }
 
-/// The sink handed to every plugin, filtered at the host's current level.
-pub fn host_log_sink() -> LogSink {
+/// The sink handed to every plugin, filtered at the host's level when the
+/// first plugin was loaded (made once: a prefix type lives for the program).
+pub fn host_log_sink() -> LogSinkRef {
+    static SINK: OnceLock<LogSinkRef> = OnceLock::new();
+    *SINK.get_or_init(|| make_sink().leak_into_prefix())
+}
+
+fn make_sink() -> LogSink {
     let max_level = match LevelFilter::current() {
         LevelFilter::OFF | LevelFilter::ERROR => LogLevel::Error,
         LevelFilter::WARN => LogLevel::Warn,

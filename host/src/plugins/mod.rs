@@ -10,10 +10,13 @@ mod resolve;
 use std::{path::PathBuf, sync::Arc};
 
 use hypasis_plugin_api::{PluginInstance, PluginKind};
+
 use serde_json::{Value, json};
 
 pub use error::{PluginCallError, PluginLoadError};
-pub use handles::{RateLimitPlugin, StoragePlugin, UpstreamPlugin, ValidationPlugin};
+pub use handles::{
+    PluginHandle, PluginObject, RateLimitPlugin, StoragePlugin, UpstreamPlugin, ValidationPlugin,
+};
 pub use library::{PluginDescription, PluginLibrary};
 pub use resolve::{default_plugin_dir, is_path, library_file_name, library_files, resolve};
 
@@ -97,28 +100,35 @@ impl PluginLoader {
         Ok((library, instance))
     }
 
+    /// Opens, checks and instantiates the plugin `name` that `key` names,
+    /// as a handle of the interface `B`.
+    pub fn load<B: PluginObject>(
+        &self,
+        key: &str,
+        name: &str,
+        instance: &str,
+        settings: Value,
+        options: &Value,
+    ) -> Result<PluginHandle<B>, PluginLoadError> {
+        let (library, created) =
+            self.instantiate(key, name, B::KIND, instance, settings, options)?;
+        let found = created.kind;
+        match (found == B::KIND).then(|| B::take(created)).flatten() {
+            Some(object) => Ok(PluginHandle::new(&library.description().name, object)),
+            None => Err(kind_mismatch(&library, key, B::KIND, found)),
+        }
+    }
+
     /// The storage plugin of `storage.plugin`.
     pub fn storage(&self, config: &Config) -> Result<StoragePlugin, PluginLoadError> {
         let settings = json!({ "cache_size": config.storage.cache_size.0 });
-        let (library, instance) = self.instantiate(
+        self.load(
             "storage.plugin",
             &config.storage.plugin,
-            PluginKind::Storage,
             "storage",
             settings,
             &config.storage.options,
-        )?;
-        match instance {
-            PluginInstance::Storage(inner) => {
-                Ok(StoragePlugin::new(&library.description().name, inner))
-            }
-            other => Err(kind_mismatch(
-                &library,
-                "storage.plugin",
-                PluginKind::Storage,
-                other.kind(),
-            )),
-        }
+        )
     }
 
     /// The validation plugin for a level; `key` is the configuration key
@@ -129,25 +139,13 @@ impl PluginLoader {
         level: ValidationLevelName,
         instance: &str,
     ) -> Result<ValidationPlugin, PluginLoadError> {
-        let (library, created) = self.instantiate(
+        self.load(
             key,
             level.plugin_name(),
-            PluginKind::Validation,
             instance,
             Value::Null,
             &Value::Null,
-        )?;
-        match created {
-            PluginInstance::Validation(inner) => {
-                Ok(ValidationPlugin::new(&library.description().name, inner))
-            }
-            other => Err(kind_mismatch(
-                &library,
-                key,
-                PluginKind::Validation,
-                other.kind(),
-            )),
-        }
+        )
     }
 
     /// The upstream plugin of `upstream.plugin`, with the configured endpoints.
@@ -163,25 +161,13 @@ impl PluginLoader {
             "request_timeout_ms": config.connection_pool.request_timeout.as_millis() as u64,
             "max_idle_per_host": config.connection_pool.max_idle_per_host,
         });
-        let (library, instance) = self.instantiate(
+        self.load(
             "upstream.plugin",
             &config.upstream.plugin,
-            PluginKind::Upstream,
             "upstream",
             settings,
             &config.upstream.options,
-        )?;
-        match instance {
-            PluginInstance::Upstream(inner) => {
-                Ok(UpstreamPlugin::new(&library.description().name, inner))
-            }
-            other => Err(kind_mismatch(
-                &library,
-                "upstream.plugin",
-                PluginKind::Upstream,
-                other.kind(),
-            )),
-        }
+        )
     }
 
     /// The rate-limit plugin of `ratelimit.plugin`, with the configured limits.
@@ -191,25 +177,13 @@ impl PluginLoader {
             "global_rps": config.ratelimit.global_rps,
             "burst": config.ratelimit.burst,
         });
-        let (library, instance) = self.instantiate(
+        self.load(
             "ratelimit.plugin",
             &config.ratelimit.plugin,
-            PluginKind::RateLimit,
             "ratelimit",
             settings,
             &config.ratelimit.options,
-        )?;
-        match instance {
-            PluginInstance::RateLimit(inner) => {
-                Ok(RateLimitPlugin::new(&library.description().name, inner))
-            }
-            other => Err(kind_mismatch(
-                &library,
-                "ratelimit.plugin",
-                PluginKind::RateLimit,
-                other.kind(),
-            )),
-        }
+        )
     }
 }
 

@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use alloy_primitives::B256;
 use hypasis_plugin_api::{BlockRange, BlockRef, Direction, WriteBatch};
-use hypasis_polygon::decode_header;
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    SyncCursor,
-    pipeline::{Context, SyncServices, SyncSettings, SyncStatus, backoff, load_progress, pause},
-    progress::{Progress, interval_changes},
+    ledger::{Anchor, Ledger, anchor_changes, linked},
+    services::{Context, SyncServices, backoff, pause},
+    status::{SyncSettings, SyncStatus},
 };
 
 /// Why no anchor could be established.
@@ -30,20 +29,30 @@ pub async fn establish(
     settings: &SyncSettings,
     status: &Arc<RwLock<SyncStatus>>,
     shutdown: &CancellationToken,
-) -> Option<Progress> {
-    let progress = load_progress(&services.storage);
-    if let Some(anchor) = progress.anchor {
-        tracing::info!(anchor = anchor.number, forward = ?progress.forward.map(|c| c.number), backward = ?progress.backward.map(|c| c.number), "resuming sync");
-        let mut current = status.write();
-        current.anchor = Some(anchor.number);
-        current.forward = progress.forward.map(|cursor| cursor.number);
-        current.backward = progress.backward.map(|cursor| cursor.number);
-        return Some(progress);
+) -> Option<Anchor> {
+    match Ledger::anchor(&services.storage) {
+        Ok(Some(anchor)) => {
+            let coverage = services.ledger.coverage();
+            tracing::info!(
+                anchor = anchor.number,
+                forward = ?coverage.forward_top(),
+                backward = ?coverage.backward_lowest(),
+                unlinked = coverage.unlinked.count(),
+                "resuming sync"
+            );
+            let mut current = status.write();
+            current.anchor = Some(anchor.number);
+            current.forward = coverage.forward_top();
+            current.backward = coverage.backward_lowest();
+            return Some(anchor);
+        }
+        Ok(None) => {}
+        Err(error) => tracing::error!(%error, "cannot read the sync anchor; anchoring anew"),
     }
     let mut attempt = 0;
     loop {
         match try_establish(services, settings, status).await {
-            Ok(Some(progress)) => return Some(progress),
+            Ok(Some(anchor)) => return Some(anchor),
             Ok(None) => tracing::info!("waiting for the first L1 checkpoint to anchor sync"),
             Err(error) => {
                 status.write().last_error = Some(format!("anchor: {error}"));
@@ -62,7 +71,7 @@ async fn try_establish(
     services: &SyncServices,
     settings: &SyncSettings,
     status: &RwLock<SyncStatus>,
-) -> Result<Option<Progress>, String> {
+) -> Result<Option<Anchor>, String> {
     let direction = if services.backward.is_some() {
         Direction::Backward
     } else {
@@ -84,15 +93,15 @@ async fn try_establish(
         ),
         None => {
             let Some(checkpoint) = services
-                .checkpoints
-                .refresh()
+                .tracker
+                .refresh_l1()
                 .await
                 .map_err(|error| error.to_string())?
             else {
-                if services.checkpoints.is_empty() {
-                    return Ok(None);
+                if !services.tracker.has_l1() {
+                    return Err(AnchorError::Nothing.to_string());
                 }
-                return Err(AnchorError::Nothing.to_string());
+                return Ok(None);
             };
             let range = BlockRange::new(checkpoint.start, checkpoint.end);
             (
@@ -102,28 +111,21 @@ async fn try_establish(
                     parent: None,
                     child: None,
                     anchors: Vec::new(),
-                    checkpoints: services.checkpoints.inside(range),
+                    checkpoints: services.checkpoints_inside(range),
                 },
             )
         }
     };
     let verified = services
-        .fetch_verified(range, &context, settings.max_attempts, status)
+        .fetch_verified(range, &context, settings.max_attempts, status, Vec::new())
         .await
         .map_err(|error| error.to_string())?;
-    let (Some(first), Some(last)) = (verified.blocks.first(), verified.blocks.last()) else {
+    let Some(last) = verified.blocks.last() else {
         return Err("the upstream returned no blocks for the anchor".into());
     };
-    let parent_hash = decode_header(&first.header)
-        .map_err(|error| error.to_string())?
-        .parent_hash;
-    let anchor = SyncCursor {
+    let anchor = Anchor {
         number: last.number,
         hash: B256::from(last.hash),
-    };
-    let lowest = SyncCursor {
-        number: first.number,
-        hash: parent_hash,
     };
     if !settings.trusts_upstream.contains(&direction)
         && !verified
@@ -136,34 +138,29 @@ async fn try_establish(
             range.start, range.end
         ));
     }
-    let mut meta = vec![
-        Progress::anchor_change(&anchor),
-        Progress::forward_change(&anchor),
-        Progress::backward_change(&lowest),
-    ];
     let batch = WriteBatch {
-        intervals: interval_changes(range, &verified.confirmed).into(),
-        meta: std::mem::take(&mut meta).into(),
+        intervals: linked(range, &verified.confirmed).into(),
+        meta: anchor_changes(&anchor).into(),
         ..Default::default()
     };
     let count = verified.blocks.len() as u64;
-    services
+    let settled = services
         .write(verified.blocks, batch)
         .await
         .map_err(|error| error.to_string())?;
+    services.ledger.anchored(anchor.number);
+    services
+        .state()
+        .advance(&settled, services.storage.as_ref())
+        .map_err(|error| error.to_string())?;
     services.metrics.backward_blocks.add(count, &[]);
     tracing::info!(anchor = anchor.number, hash = %anchor.hash, blocks = count, endpoint = %verified.endpoint, "sync anchored");
-    {
-        let mut current = status.write();
-        current.anchor = Some(anchor.number);
-        current.forward = Some(anchor.number);
-        current.backward = Some(lowest.number);
-        current.backward_blocks += count;
-        current.last_error = None;
-    }
-    Ok(Some(Progress {
-        anchor: Some(anchor),
-        forward: Some(anchor),
-        backward: Some(lowest),
-    }))
+    let coverage = services.ledger.coverage();
+    let mut current = status.write();
+    current.anchor = Some(anchor.number);
+    current.forward = coverage.forward_top();
+    current.backward = coverage.backward_lowest();
+    current.backward_blocks += count;
+    current.last_error = None;
+    Ok(Some(anchor))
 }

@@ -1,143 +1,204 @@
-//! Backward sync: from the anchor down to genesis (or the floor), one L1
-//! checkpoint range at a time, several in flight. Each range is verified
-//! whole against its checkpoint and, when committed (in descending order),
-//! linked to the range above by parent hash.
+//! Backward sync: fills the gaps of the stored coverage between the floor
+//! and the anchor, several ranges in flight, each one checkpoint's range
+//! (or, without a checkpoint, the range right below the linked chain).
+//!
+//! Ranges are planned from the gaps of the coverage, highest first, so any
+//! range can be worked in any order (a cluster lease will hand them out
+//! the same way). Each is committed as soon as it is verified, in one
+//! atomic batch with its interval change, so a crash loses only the ranges
+//! still in flight. At commit a range is hash-linked to whatever stored
+//! neighbours it has:
+//! - linked to the anchor's chain above: it joins `verified`, and the
+//!   `unlinked` run right below it (checked against it when that run
+//!   arrived) joins too;
+//! - its neighbour above not stored yet: confirmed by its checkpoint
+//!   root, it waits in `unlinked`;
+//! - a link that fails makes the range fail — unless the range is the one
+//!   linked to the anchor's chain, in which case the unlinked run below is
+//!   the liar and is forgotten (to be fetched again).
+//!
+//! A range that fails is retried alone, from endpoints not yet caught on
+//! it; after `range_attempts` failures it rests for `range_cooldown`
+//! while the other ranges go on.
 
-use std::{collections::VecDeque, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use alloy_primitives::B256;
-use futures_util::{StreamExt, stream::FuturesOrdered};
-use hypasis_plugin_api::{BlockRange, Direction, WriteBatch};
+use futures_util::{StreamExt, stream::FuturesUnordered};
+use hypasis_plugin_api::{
+    BlockPart, BlockRange, ChildLink, Direction, FaultKind, IntervalChange, IntervalSet, WriteBatch,
+};
 use hypasis_polygon::decode_header;
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    SyncCursor,
-    pipeline::{Context, SyncServices, SyncSettings, SyncStatus, Verified, backoff, pause},
-    progress::{Progress, interval_changes},
+    ledger::{Anchor, confirm, forget, unlinked},
     report::ProgressReport,
+    services::{Context, SyncServices, Verified, backoff},
+    status::{SyncSettings, SyncStatus},
 };
+use crate::chain_state::coverage::intersect;
 
-type RangeResult = (BlockRange, Result<Verified, String>);
+/// One planned range: the blocks to store and the blocks to fetch for them
+/// (a whole checkpoint, whose root checks the fetched blocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Planned {
+    store: BlockRange,
+    fetch: BlockRange,
+    /// Whether the range sits right below the linked chain and is checked
+    /// by the parent hash of its lowest block (no checkpoint covers it).
+    linked_below: Option<ChildLink>,
+}
 
-/// Runs backward sync until it reaches the floor or `shutdown`.
+/// What happened to one range so far.
+#[derive(Debug, Default)]
+struct Attempts {
+    failures: u32,
+    avoid: Vec<String>,
+    resting_until: Option<Instant>,
+}
+
+type RangeOutcome = (Planned, Result<Verified, String>);
+
+/// Why a verified range could not be committed.
+enum CommitError {
+    /// It does not link to a stored neighbour: the endpoint that served it lied.
+    Link(String),
+    /// Storage or the store's contents failed.
+    Store(String),
+}
+
+/// Runs backward sync until the linked chain reaches the floor, or `shutdown`.
 pub async fn run(
     services: SyncServices,
     settings: SyncSettings,
-    progress: Progress,
+    anchor: Anchor,
     status: Arc<RwLock<SyncStatus>>,
     shutdown: CancellationToken,
 ) {
-    let Some(mut lowest) = progress.backward else {
-        return;
-    };
     let floor = settings.floor;
     let mut report = ProgressReport::new("backward", settings.log_every);
-    let mut failures = 0u32;
-    // Ranges planned but not yet committed, highest first.
-    let mut planned: VecDeque<BlockRange> = VecDeque::new();
-    let mut in_flight: FuturesOrdered<tokio::task::JoinHandle<RangeResult>> = FuturesOrdered::new();
-    let mut next_end = lowest.number.checked_sub(1);
+    let mut attempts: HashMap<BlockRange, Attempts> = HashMap::new();
+    let mut in_flight: FuturesUnordered<tokio::task::JoinHandle<RangeOutcome>> =
+        FuturesUnordered::new();
+    let mut working: Vec<BlockRange> = Vec::new();
+    let mut idle_rounds = 0u32;
     loop {
-        if lowest.number <= floor || lowest.number == 0 {
+        let coverage = services.ledger.coverage();
+        let lowest = coverage.backward_lowest().unwrap_or(anchor.number);
+        if (lowest <= floor || lowest == 0) && in_flight.is_empty() {
             status.write().backward_done = true;
-            tracing::info!(lowest = lowest.number, "backward sync reached its floor");
+            tracing::info!(lowest, "backward sync reached its floor");
             return;
         }
         // Plan and launch ranges until the window is full.
         while in_flight.len() < settings.ranges_in_flight.max(1) {
-            let Some(end) = next_end.filter(|end| *end >= floor) else {
-                break;
-            };
-            let range = match services.checkpoints.fetch_covering(end).await {
-                Ok(Some(checkpoint)) => BlockRange::new(checkpoint.start, end),
-                Ok(None) => {
-                    BlockRange::new(end.saturating_sub(settings.batch_size - 1).max(floor), end)
-                }
+            let planned = match plan(&services, &settings, anchor, &working, &attempts).await {
+                Ok(Some(planned)) => planned,
+                Ok(None) => break,
                 Err(error) => {
-                    fail(
-                        &services,
-                        &status,
-                        &format!("L1 checkpoint covering {end}: {error}"),
-                    );
+                    fail(&services, &status, &error);
                     break;
                 }
             };
-            next_end = range.start.checked_sub(1);
-            planned.push_back(range);
-            let services = services.clone();
-            let status = Arc::clone(&status);
-            let max_attempts = settings.max_attempts;
-            in_flight.push_back(tokio::spawn(async move {
-                let context = Context {
-                    direction: Direction::Backward,
-                    parent: None,
-                    child: None,
-                    anchors: Vec::new(),
-                    checkpoints: services.checkpoints.inside(range),
-                };
-                let result = services
-                    .fetch_verified(range, &context, max_attempts, &status)
-                    .await
-                    .map_err(|error| error.to_string());
-                (range, result)
-            }));
+            working.push(planned.store);
+            let avoid = attempts
+                .get(&planned.store)
+                .map(|attempts| attempts.avoid.clone())
+                .unwrap_or_default();
+            in_flight.push(tokio::spawn(fetch(
+                services.clone(),
+                Arc::clone(&status),
+                settings.max_attempts,
+                planned,
+                avoid,
+            )));
         }
+        status.write().ranges_in_flight = in_flight.len();
         let next = tokio::select! {
             _ = shutdown.cancelled() => return,
-            next = in_flight.next() => next,
+            next = in_flight.next(), if !in_flight.is_empty() => next,
+            _ = tokio::time::sleep(backoff(idle_rounds)), if in_flight.is_empty() => None,
         };
         let Some(joined) = next else {
-            // Nothing in flight: an L1 error stopped planning; wait and retry.
-            failures = (failures + 1).min(7);
-            if !pause(backoff(failures), &shutdown).await {
-                return;
-            }
+            // Nothing in flight (every gap resting, or the checkpoint source failing).
+            idle_rounds = (idle_rounds + 1).min(7);
             continue;
         };
-        planned.pop_front();
-        let (range, result) = match joined {
-            Ok(pair) => pair,
-            Err(error) => (
-                BlockRange::new(0, 0),
-                Err(format!("range task failed: {error}")),
-            ),
+        idle_rounds = 0;
+        let (planned, result) = match joined {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(%error, "a backward range task failed");
+                working.clear();
+                continue;
+            }
         };
-        let committed = match result {
-            Ok(verified) => commit(&services, &range, verified, &mut lowest, floor).await,
+        working.retain(|range| *range != planned.store);
+        let outcome = match result {
+            Ok(verified) => {
+                let endpoint = verified.endpoint.clone();
+                match commit(&services, planned, verified).await {
+                    Ok(count) => Ok(count),
+                    Err(CommitError::Link(reason)) => {
+                        services
+                            .upstream
+                            .report(&endpoint, FaultKind::InvalidData, &reason);
+                        attempts
+                            .entry(planned.store)
+                            .or_default()
+                            .avoid
+                            .push(endpoint);
+                        Err(reason)
+                    }
+                    Err(CommitError::Store(reason)) => Err(reason),
+                }
+            }
             Err(error) => Err(error),
         };
-        match committed {
+        match outcome {
             Ok(count) => {
-                failures = 0;
+                attempts.remove(&planned.store);
                 services.metrics.backward_blocks.add(count, &[]);
+                let lowest = services.ledger.coverage().backward_lowest();
                 {
                     let mut current = status.write();
-                    current.backward = Some(lowest.number);
+                    current.backward = lowest;
                     current.backward_blocks += count;
                     current.write_ms = services
                         .write_time
                         .load(std::sync::atomic::Ordering::Relaxed);
                     current.last_error = None;
                 }
-                report.stored(count, lowest.number, lowest.number.saturating_sub(floor));
+                let at = lowest.unwrap_or(planned.store.start);
+                report.stored(count, at, at.saturating_sub(floor));
             }
             Err(error) => {
+                let range = planned.store;
                 fail(
                     &services,
                     &status,
                     &format!("blocks {}..={}: {error}", range.start, range.end),
                 );
-                // Drop everything in flight and re-plan from the lowest committed block.
-                in_flight = FuturesOrdered::new();
-                planned.clear();
-                next_end = lowest.number.checked_sub(1);
-                failures = (failures + 1).min(7);
-                if !pause(backoff(failures), &shutdown).await {
-                    return;
+                let entry = attempts.entry(range).or_default();
+                entry.failures += 1;
+                if entry.failures >= settings.range_attempts.max(1) {
+                    tracing::warn!(
+                        start = range.start,
+                        end = range.end,
+                        failures = entry.failures,
+                        rest = ?settings.range_cooldown,
+                        "backward range keeps failing; setting it aside"
+                    );
+                    entry.failures = 0;
+                    entry.avoid.clear();
+                    entry.resting_until = Some(Instant::now() + settings.range_cooldown);
                 }
             }
+        }
+        if shutdown.is_cancelled() {
+            return;
         }
     }
 }
@@ -148,57 +209,210 @@ fn fail(services: &SyncServices, status: &RwLock<SyncStatus>, message: &str) {
     status.write().last_error = Some(message.to_string());
 }
 
-/// Links a verified range to the committed range above and stores the part
-/// at or above the floor, atomically with the new backward cursor.
+/// The next range to work: the highest block below the anchor that is
+/// neither stored, in flight nor resting, and the checkpoint covering it.
+async fn plan(
+    services: &SyncServices,
+    settings: &SyncSettings,
+    anchor: Anchor,
+    working: &[BlockRange],
+    attempts: &HashMap<BlockRange, Attempts>,
+) -> Result<Option<Planned>, String> {
+    let Some(top) = anchor.number.checked_sub(1) else {
+        return Ok(None);
+    };
+    if top < settings.floor {
+        return Ok(None);
+    }
+    let coverage = services.ledger.coverage();
+    let mut occupied = coverage.stored();
+    let now = Instant::now();
+    for range in working {
+        occupied.insert(*range);
+    }
+    for (range, attempt) in attempts {
+        if attempt.resting_until.is_some_and(|until| until > now) {
+            occupied.insert(*range);
+        }
+    }
+    let gaps = occupied.gaps(BlockRange::new(settings.floor, top));
+    let Some(gap) = gaps.last().copied() else {
+        return Ok(None);
+    };
+    let end = gap.end;
+    let checkpoint = services
+        .tracker
+        .covering(end)
+        .await
+        .map_err(|error| format!("L1 checkpoint covering {end}: {error}"))?;
+    if let Some(checkpoint) = checkpoint {
+        let fetch = BlockRange::new(checkpoint.start, checkpoint.end);
+        let store = intersect(fetch, gap).unwrap_or(gap);
+        return Ok(Some(Planned {
+            store,
+            fetch,
+            linked_below: None,
+        }));
+    }
+    // No checkpoint: only the range right below the linked chain can be
+    // checked (by its parent links), one at a time.
+    let lowest = coverage.backward_lowest().unwrap_or(anchor.number);
+    if end.checked_add(1) != Some(lowest) || working.iter().any(|range| range.end == end) {
+        return Ok(None);
+    }
+    let parent_hash = parent_of(services, lowest).map_err(|error| error.to_string())?;
+    let start = end
+        .saturating_sub(settings.batch_size.saturating_sub(1))
+        .max(gap.start);
+    let range = BlockRange::new(start, end);
+    Ok(Some(Planned {
+        store: range,
+        fetch: range,
+        linked_below: Some(ChildLink {
+            number: lowest,
+            parent_hash: parent_hash.0,
+        }),
+    }))
+}
+
+/// Fetches and validates one planned range.
+async fn fetch(
+    services: SyncServices,
+    status: Arc<RwLock<SyncStatus>>,
+    max_attempts: usize,
+    planned: Planned,
+    avoid: Vec<String>,
+) -> RangeOutcome {
+    let context = Context {
+        direction: Direction::Backward,
+        parent: None,
+        child: planned.linked_below,
+        anchors: Vec::new(),
+        checkpoints: services.checkpoints_inside(planned.fetch),
+    };
+    let result = services
+        .fetch_verified(planned.fetch, &context, max_attempts, &status, avoid)
+        .await
+        .map_err(|error| error.to_string());
+    (planned, result)
+}
+
+/// The parent hash in the stored header of canonical block `number`.
+fn parent_of(services: &SyncServices, number: u64) -> Result<B256, String> {
+    let hash = services
+        .stored_hash(number)
+        .map_err(|error| error.to_string())?
+        .ok_or_else(|| format!("block {number} is not stored"))?;
+    let header = services
+        .storage
+        .parts(BlockPart::Header, &[hash.0])
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .next()
+        .and_then(|part| part.into_option())
+        .ok_or_else(|| format!("block {number} has no stored header"))?;
+    decode_header(&header)
+        .map(|header| header.parent_hash)
+        .map_err(|error| format!("stored header of block {number}: {error}"))
+}
+
+/// Links a verified range to its stored neighbours and stores it (see the
+/// module docs); returns how many blocks were stored.
 async fn commit(
     services: &SyncServices,
-    range: &BlockRange,
+    planned: Planned,
     verified: Verified,
-    lowest: &mut SyncCursor,
-    floor: u64,
-) -> Result<u64, String> {
-    let last = verified.blocks.last().ok_or("no blocks")?;
-    if last.number + 1 != lowest.number || B256::from(last.hash) != lowest.hash {
-        return Err(format!(
-            "block {} (hash {}) does not link to block {} (parent hash {})",
-            last.number,
-            B256::from(last.hash),
-            lowest.number,
-            lowest.hash
-        ));
-    }
-    // Linked to a confirmed chain above: the whole range is confirmed by hash links.
-    let mut confirmed = verified.confirmed.clone();
-    confirmed.push(*range);
+) -> Result<u64, CommitError> {
+    let range = planned.store;
     let kept: Vec<_> = verified
         .blocks
         .into_iter()
-        .filter(|block| block.number >= floor)
+        .filter(|block| range.contains(block.number))
         .collect();
-    let first = kept.first().ok_or("nothing at or above the floor")?;
-    let parent_hash = decode_header(&first.header)
-        .map_err(|error| error.to_string())?
-        .parent_hash;
-    let next = SyncCursor {
-        number: first.number,
-        hash: parent_hash,
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
+        return Err(CommitError::Store("no blocks in the range".into()));
     };
-    let stored = BlockRange::new(first.number, range.end);
-    let confirmed: Vec<BlockRange> = confirmed
-        .into_iter()
-        .filter(|&range| range.end >= stored.start)
-        .map(|range| BlockRange::new(range.start.max(stored.start), range.end))
-        .collect();
+    if first.number != range.start || last.number != range.end {
+        return Err(CommitError::Link(format!(
+            "served blocks {}..={} for {}..={}",
+            first.number, last.number, range.start, range.end
+        )));
+    }
+    let store_error = |error: String| CommitError::Store(error);
+    let first_parent = decode_header(&first.header)
+        .map_err(|error| CommitError::Link(error.to_string()))?
+        .parent_hash;
+    let last_hash = B256::from(last.hash);
+    let coverage = services.ledger.coverage();
+    let stored = coverage.stored();
+    let linked_run = coverage.linked_run();
+    // Above: the neighbour's parent hash must be our last block's hash.
+    let above = range.end.checked_add(1);
+    let above_linked = above.is_some_and(|above| linked_run.is_some_and(|run| run.contains(above)));
+    if let Some(above) = above.filter(|above| stored.contains(*above)) {
+        let expected = parent_of(services, above).map_err(store_error)?;
+        if expected != last_hash {
+            return Err(CommitError::Link(format!(
+                "block {} hashes to {last_hash}, but stored block {above} names parent {expected}",
+                range.end
+            )));
+        }
+    }
+    let confirmed = IntervalSet::from_ranges(verified.confirmed.iter().copied());
+    let mut changes: Vec<IntervalChange> = Vec::new();
+    if above_linked {
+        changes.extend(confirm(range));
+    } else if confirmed.contains_range(range) {
+        changes.extend(unlinked(range));
+    } else {
+        return Err(CommitError::Store(format!(
+            "blocks {}..={} are neither confirmed by a checkpoint nor linked to the chain above",
+            range.start, range.end
+        )));
+    }
+    // Below: our first block's parent hash must be the neighbour's hash.
+    if let Some(below) = range
+        .start
+        .checked_sub(1)
+        .filter(|below| stored.contains(*below))
+    {
+        let found = services
+            .stored_hash(below)
+            .map_err(|error| store_error(error.to_string()))?;
+        let run = coverage
+            .unlinked
+            .ranges()
+            .iter()
+            .copied()
+            .find(|run| run.contains(below));
+        match (found == Some(first_parent), run, above_linked) {
+            (true, Some(run), true) => changes.extend(confirm(run)),
+            (true, _, _) => {}
+            (false, Some(run), true) => {
+                tracing::error!(
+                    start = run.start,
+                    end = run.end,
+                    "stored unlinked blocks do not link to the chain above them: forgetting them"
+                );
+                changes.extend(forget(run));
+            }
+            (false, _, _) => {
+                return Err(CommitError::Link(format!(
+                    "block {} names parent {first_parent}, but stored block {below} is {}",
+                    range.start,
+                    found.map_or("missing".to_string(), |hash| hash.to_string())
+                )));
+            }
+        }
+    }
+    let count = kept.len() as u64;
     let batch = WriteBatch {
-        intervals: interval_changes(stored, &confirmed).into(),
-        meta: vec![Progress::backward_change(&next)].into(),
+        intervals: changes.into(),
         ..Default::default()
     };
-    let count = kept.len() as u64;
     services
         .write(kept, batch)
         .await
-        .map_err(|error| error.to_string())?;
-    *lowest = next;
+        .map_err(|error| store_error(error.to_string()))?;
     Ok(count)
 }

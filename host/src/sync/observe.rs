@@ -7,10 +7,7 @@ use std::{collections::HashMap, time::Duration};
 use opentelemetry::KeyValue;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    pipeline::{SyncServices, pause},
-    progress::{UNCONFIRMED, VERIFIED},
-};
+use super::services::{SyncServices, pause};
 
 /// Runs until `shutdown`.
 pub async fn run(services: SyncServices, every: Duration, shutdown: CancellationToken) {
@@ -40,14 +37,15 @@ pub async fn run(services: SyncServices, every: Duration, shutdown: Cancellation
                 (endpoint.requests.max(requests), endpoint.errors.max(errors)),
             );
         }
-        for (set, gauge) in [
-            (VERIFIED, &services.metrics.verified_blocks),
-            (UNCONFIRMED, &services.metrics.unconfirmed_blocks),
-        ] {
-            if let Ok(ranges) = services.storage.intervals(set) {
-                gauge.record(ranges.iter().map(|range| range.len()).sum(), &[]);
-            }
-        }
+        let coverage = services.ledger.coverage();
+        services
+            .metrics
+            .verified_blocks
+            .record(coverage.verified.count(), &[]);
+        services.metrics.unconfirmed_blocks.record(
+            coverage.unconfirmed.count() + coverage.unlinked.count(),
+            &[],
+        );
         if !pause(every, &shutdown).await {
             return;
         }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use hypasis_plugin_api::{BlockRange, BlockRef, RawBlock, ValidationRequest, Verdict};
 
-use super::pipeline::RangeError;
+use super::services::RangeError;
 use crate::plugins::{PluginCallError, ValidationPlugin};
 
 /// Ranges shorter than this are validated in one call.
@@ -90,6 +90,7 @@ pub async fn validate(
         anchors: anchors.into(),
         checkpoints: checkpoints.into(),
         spans: request.spans.clone(),
+        ext: request.ext.clone(),
     };
     let (anchors, checkpoints) = inside(second_range);
     let second_request = ValidationRequest {
@@ -100,6 +101,7 @@ pub async fn validate(
         anchors: anchors.into(),
         checkpoints: checkpoints.into(),
         spans: request.spans,
+        ext: request.ext,
     };
     let all_anchors: Vec<BlockRef> = request.anchors.into_vec();
     let (one, two) = tokio::join!(
@@ -110,23 +112,21 @@ pub async fn validate(
     blocks.extend(second_blocks);
     let verdict = match (first_verdict, second_verdict) {
         (Err(error), _) | (_, Err(error)) => Err(error),
-        (Ok(Verdict::Rejected(rejection)), _) | (Ok(_), Ok(Verdict::Rejected(rejection))) => {
-            Ok(Verdict::Rejected(rejection))
-        }
-        (Ok(Verdict::Accepted { confirmed: one }), Ok(Verdict::Accepted { confirmed: two })) => {
-            let mut confirmed: Vec<BlockRange> = one.into_iter().chain(two).collect();
-            // As one call would: an anchor confirms every block below it in the range.
-            for anchor in &all_anchors {
-                if range.contains(anchor.number) {
-                    confirmed.push(BlockRange::new(range.start, anchor.number));
+        (Ok(one), Ok(two)) => Ok(match (one.into_result(), two.into_result()) {
+            (Err(rejection), _) | (_, Err(rejection)) => Verdict::rejected(*rejection),
+            (Ok(one), Ok(two)) => {
+                let mut confirmed: Vec<BlockRange> = one.into_iter().chain(two).collect();
+                // As one call would: an anchor confirms every block below it in the range.
+                for anchor in &all_anchors {
+                    if range.contains(anchor.number) {
+                        confirmed.push(BlockRange::new(range.start, anchor.number));
+                    }
                 }
+                confirmed.sort();
+                confirmed.dedup();
+                Verdict::accepted(confirmed)
             }
-            confirmed.sort();
-            confirmed.dedup();
-            Ok(Verdict::Accepted {
-                confirmed: confirmed.into(),
-            })
-        }
+        }),
     };
     Ok((verdict, blocks))
 }

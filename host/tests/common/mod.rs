@@ -63,6 +63,11 @@ pub fn built_in_plugin_dir() -> PathBuf {
 /// own (its own workspace and lockfile) with `features`, and returns a copy
 /// of its library named after the feature set.
 pub fn build_out_of_tree(name: &str, features: &[&str]) -> PathBuf {
+    // Builds of one crate with other features share its output file: one at a time.
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let manifest = workspace_root()
         .join("tests/plugins")
         .join(name)
@@ -94,6 +99,29 @@ pub fn build_out_of_tree(name: &str, features: &[&str]) -> PathBuf {
         features.join("-")
     };
     let copy = target.join(format!("{}-{suffix}{}", name, std::env::consts::DLL_SUFFIX));
-    std::fs::copy(&built, &copy).expect("copy the built plugin");
+    // Copied aside, then renamed over: a test of this process may have the
+    // previous copy loaded, and overwriting a mapped library in place
+    // changes code under its feet.
+    let aside = copy.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::copy(&built, &aside).expect("copy the built plugin");
+    std::fs::rename(&aside, &copy).expect("put the built plugin in place");
     copy
+}
+
+/// Builds the out-of-tree binary crate under `tests/plugins/<name>` on its
+/// own and returns the path of its executable.
+pub fn build_out_of_tree_bin(name: &str) -> PathBuf {
+    let manifest = workspace_root()
+        .join("tests/plugins")
+        .join(name)
+        .join("Cargo.toml");
+    let target = target_dir().join("out-of-tree");
+    run_cargo(&[
+        "build",
+        "--manifest-path",
+        &manifest.display().to_string(),
+        "--target-dir",
+        &target.display().to_string(),
+    ]);
+    target.join("debug").join(name)
 }

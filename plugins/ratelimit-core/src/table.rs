@@ -51,10 +51,7 @@ impl Settings {
 
     /// An operator's limits when no override applies.
     pub fn default_limits(&self) -> OperatorLimits {
-        OperatorLimits {
-            rps: self.per_operator_rps,
-            burst: self.burst,
-        }
+        OperatorLimits::new(self.per_operator_rps, self.burst)
     }
 }
 
@@ -121,7 +118,7 @@ impl BucketTable {
         let limits = state
             .overrides
             .get(operator)
-            .copied()
+            .cloned()
             .unwrap_or_else(|| self.settings.default_limits());
         if state.operators.len() >= PRUNE_ABOVE && !state.operators.contains_key(operator) {
             state
@@ -134,14 +131,14 @@ impl BucketTable {
         let entry = operators
             .entry(operator.to_string())
             .or_insert_with(|| OperatorBucket {
-                limits,
                 bucket: Bucket::new(limits.rps, capacity(&limits), now_ms),
+                limits: limits.clone(),
             });
         if entry.limits != limits {
             // Limits changed since this bucket was made: start afresh under the new ones.
             *entry = OperatorBucket {
-                limits,
                 bucket: Bucket::new(limits.rps, capacity(&limits), now_ms),
+                limits: limits.clone(),
             };
         }
         let own = entry.bucket.wait_ms(cost, now_ms);
@@ -153,6 +150,7 @@ impl BucketTable {
                 allowed: true,
                 retry_after_ms: 0,
                 limits,
+                ext: Default::default(),
             };
         }
         let wait = own.max(everyone);
@@ -164,6 +162,7 @@ impl BucketTable {
                 wait
             },
             limits,
+            ext: Default::default(),
         }
     }
 
@@ -195,7 +194,8 @@ impl BucketTable {
             .iter()
             .map(|(operator, limits)| OperatorOverride {
                 operator: operator.as_str().into(),
-                limits: *limits,
+                limits: limits.clone(),
+                ext: Default::default(),
             })
             .collect();
         list.sort_by(|a, b| a.operator.cmp(&b.operator));
@@ -247,7 +247,8 @@ mod tests {
             denied.limits,
             OperatorLimits {
                 rps: 10.0,
-                burst: 5
+                burst: 5,
+                ext: Default::default(),
             }
         );
     }
@@ -288,6 +289,7 @@ mod tests {
                 Some(OperatorLimits {
                     rps: 100.0,
                     burst: 50,
+                    ext: Default::default(),
                 }),
             )
             .unwrap();
@@ -306,7 +308,8 @@ mod tests {
                     "x",
                     Some(OperatorLimits {
                         rps: f64::NAN,
-                        burst: 1
+                        burst: 1,
+                        ext: Default::default(),
                     })
                 )
                 .is_err()

@@ -10,10 +10,10 @@ use abi_stable::{
 use async_ffi::{FfiFuture, FutureExt};
 use hypasis_plugin_api::{
     BlockPart, BlockRange, ChainHead, EndpointStatus, FaultKind, FetchRequest, Fetched, H256,
-    OperatorLimits, OperatorOverride, PluginError, PluginInstance, PluginResult, RateDecision,
-    RateLimitPolicy, RateLimitPolicy_TO, Requirements, Storage, Storage_TO, StorageStats,
-    TxLocation, Upstream, Upstream_TO, Validation, Validation_TO, ValidationRequest, Verdict,
-    WriteBatch,
+    Namespace, OperatorLimits, OperatorOverride, PluginError, PluginInstance, PluginResult,
+    RateDecision, RateLimitPolicy, RateLimitPolicy_TO, Requirements, Storage, Storage_TO,
+    StorageStats, TxLocation, Upstream, Upstream_TO, Validation, Validation_TO, ValidationRequest,
+    Verdict, WriteBatch,
 };
 
 use crate::{guard, runtime::spawn_blocking_ffi, spawn_ffi};
@@ -45,10 +45,10 @@ pub trait StorageBackend: Send + Sync + 'static {
     ) -> Result<RVec<ROption<RVec<u8>>>, PluginError>;
     /// A transaction's location.
     fn transaction(&self, tx_hash: &H256) -> Result<Option<TxLocation>, PluginError>;
-    /// A named interval set.
-    fn intervals(&self, set: &str) -> Result<RVec<BlockRange>, PluginError>;
-    /// A metadata value.
-    fn meta(&self, key: &str) -> Result<Option<RVec<u8>>, PluginError>;
+    /// A named interval set of a namespace.
+    fn intervals(&self, space: Namespace, set: &str) -> Result<RVec<BlockRange>, PluginError>;
+    /// A metadata value of a namespace.
+    fn meta(&self, space: Namespace, key: &str) -> Result<Option<RVec<u8>>, PluginError>;
     /// Counters.
     fn stats(&self) -> Result<StorageStats, PluginError>;
     /// Flush and close.
@@ -122,11 +122,7 @@ impl<T: ValidationLevel> Validation for ValidationExport<T> {
         // everything" so the host fetches all it might need.
         guard(|| Ok(self.0.requirements()))
             .into_result()
-            .unwrap_or(Requirements {
-                bodies: true,
-                receipts: true,
-                spans: true,
-            })
+            .unwrap_or_else(|_| Requirements::new(true, true, true))
     }
 
     fn validate(&self, request: &ValidationRequest) -> PluginResult<Verdict> {
@@ -136,7 +132,7 @@ impl<T: ValidationLevel> Validation for ValidationExport<T> {
 
 /// Wraps a [`ValidationLevel`] as a plugin instance.
 pub fn validation_instance(level: impl ValidationLevel) -> PluginInstance {
-    PluginInstance::Validation(Validation_TO::from_value(
+    PluginInstance::validation(Validation_TO::from_value(
         ValidationExport(level),
         TD_Opaque,
     ))
@@ -170,12 +166,12 @@ impl<T: StorageBackend> Storage for StorageExport<T> {
         guard(|| self.0.transaction(tx_hash).map(ROption::from))
     }
 
-    fn intervals(&self, set: RStr<'_>) -> PluginResult<RVec<BlockRange>> {
-        guard(|| self.0.intervals(set.as_str()))
+    fn intervals(&self, space: Namespace, set: RStr<'_>) -> PluginResult<RVec<BlockRange>> {
+        guard(|| self.0.intervals(space, set.as_str()))
     }
 
-    fn meta(&self, key: RStr<'_>) -> PluginResult<ROption<RVec<u8>>> {
-        guard(|| self.0.meta(key.as_str()).map(ROption::from))
+    fn meta(&self, space: Namespace, key: RStr<'_>) -> PluginResult<ROption<RVec<u8>>> {
+        guard(|| self.0.meta(space, key.as_str()).map(ROption::from))
     }
 
     fn stats(&self) -> PluginResult<StorageStats> {
@@ -190,7 +186,7 @@ impl<T: StorageBackend> Storage for StorageExport<T> {
 
 /// Wraps a [`StorageBackend`] as a plugin instance.
 pub fn storage_instance(backend: impl StorageBackend) -> PluginInstance {
-    PluginInstance::Storage(Storage_TO::from_value(
+    PluginInstance::storage(Storage_TO::from_value(
         StorageExport(Arc::new(backend)),
         TD_Opaque,
     ))
@@ -245,7 +241,7 @@ impl<T: UpstreamSource> Upstream for UpstreamExport<T> {
 
 /// Wraps an [`UpstreamSource`] as a plugin instance.
 pub fn upstream_instance(source: impl UpstreamSource) -> PluginInstance {
-    PluginInstance::Upstream(Upstream_TO::from_value(
+    PluginInstance::upstream(Upstream_TO::from_value(
         UpstreamExport(Arc::new(source)),
         TD_Opaque,
     ))
@@ -325,7 +321,7 @@ impl<T: RateLimiter> RateLimitPolicy for RateLimitExport<T> {
 
 /// Wraps a [`RateLimiter`] as a plugin instance.
 pub fn rate_limit_instance(policy: impl RateLimiter) -> PluginInstance {
-    PluginInstance::RateLimit(RateLimitPolicy_TO::from_value(
+    PluginInstance::rate_limit(RateLimitPolicy_TO::from_value(
         RateLimitExport(Arc::new(policy)),
         TD_Opaque,
     ))

@@ -5,7 +5,7 @@ use abi_stable::{
     std_types::{RResult, RStr, RString},
 };
 use hypasis_plugin_api::{
-    ABI_VERSION, ErrorKind, LogSink, PluginError, PluginInfo, PluginInstance, PluginKind,
+    ABI_VERSION, ErrorKind, LogSinkRef, PluginError, PluginInfo, PluginInstance, PluginKind,
     PluginModule, PluginModuleRef,
 };
 
@@ -14,7 +14,7 @@ use crate::{PluginConfig, guard, runtime};
 /// Builds the root module from the three exported functions.
 pub fn root_module(
     info: extern "C" fn() -> PluginInfo,
-    set_logger: extern "C" fn(LogSink),
+    set_logger: extern "C" fn(LogSinkRef),
     instantiate: extern "C" fn(RStr<'_>) -> RResult<PluginInstance, PluginError>,
 ) -> PluginModuleRef {
     PluginModule {
@@ -33,6 +33,7 @@ pub fn guarded_info(name: &str, kind: PluginKind, version: &str, description: &s
         version: RString::from(version),
         abi: ABI_VERSION,
         description: RString::from(description),
+        ext: Default::default(),
     }
 }
 
@@ -50,12 +51,12 @@ pub fn guarded_instantiate(
             runtime::configure_threads(threads);
         }
         let instance = constructor(config)?;
-        if instance.kind() != kind {
+        if instance.kind != kind || instance.present_kind() != Some(kind) {
             return Err(PluginError::new(
                 ErrorKind::Internal,
                 format!(
                     "{name}: declared kind {kind} but created a {} instance",
-                    instance.kind()
+                    instance.kind
                 ),
             ));
         }
@@ -113,7 +114,7 @@ macro_rules! export_plugin {
                     $description,
                 )
             }
-            extern "C" fn set_logger(sink: $crate::api::LogSink) {
+            extern "C" fn set_logger(sink: $crate::api::LogSinkRef) {
                 $crate::install_log_forwarder($name, sink)
             }
             extern "C" fn instantiate(

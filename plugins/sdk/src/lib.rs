@@ -19,7 +19,6 @@ mod adapters;
 mod config;
 mod export;
 mod guard;
-pub mod intervals;
 mod log;
 mod runtime;
 
@@ -30,6 +29,8 @@ pub use adapters::{
 pub use config::PluginConfig;
 pub use guard::{guard, panic_message};
 pub use hypasis_plugin_api as api;
+/// Interval sets, as plugin-api defines them (kept here for plugins written against 2.x).
+pub use hypasis_plugin_api::intervals;
 pub use hypasis_plugin_api::{ErrorKind, PluginError};
 pub use log::install_log_forwarder;
 pub use runtime::{runtime, spawn_blocking_ffi, spawn_ffi};

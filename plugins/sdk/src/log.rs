@@ -1,15 +1,15 @@
-//! Forwards the plugin's `tracing` events to the host's [`LogSink`].
+//! Forwards the plugin's `tracing` events to the host's log sink.
 
 use std::fmt::Write as _;
 
 use abi_stable::std_types::RStr;
-use hypasis_plugin_api::{LogLevel, LogRecord, LogSink};
+use hypasis_plugin_api::{LogLevel, LogRecord, LogSinkRef};
 use tracing::{Event, Level, Subscriber, field::Field, level_filters::LevelFilter};
 use tracing_subscriber::{Layer, layer::Context, prelude::*};
 
 struct Forwarder {
     plugin: &'static str,
-    sink: LogSink,
+    log: extern "C" fn(RStr<'_>, LogRecord<'_>),
 }
 
 fn level_of(level: &Level) -> LogLevel {
@@ -22,13 +22,15 @@ fn level_of(level: &Level) -> LogLevel {
     }
 }
 
+/// The filter for the host's level; a level this version does not know
+/// lets through what `Info` would.
 fn filter_of(level: LogLevel) -> LevelFilter {
     match level {
         LogLevel::Error => LevelFilter::ERROR,
         LogLevel::Warn => LevelFilter::WARN,
-        LogLevel::Info => LevelFilter::INFO,
         LogLevel::Debug => LevelFilter::DEBUG,
         LogLevel::Trace => LevelFilter::TRACE,
+        _ => LevelFilter::INFO,
     }
 }
 
@@ -67,14 +69,18 @@ impl<S: Subscriber> Layer<S> for Forwarder {
             target: RStr::from_str(metadata.target()),
             message: RStr::from_str(&visitor.message),
         };
-        (self.sink.log)(RStr::from_str(self.plugin), record);
+        (self.log)(RStr::from_str(self.plugin), record);
     }
 }
 
 /// Installs the forwarder as this library's global `tracing` subscriber.
 /// Only the first call has an effect (the host calls it once per library).
-pub fn install_log_forwarder(plugin: &'static str, sink: LogSink) {
-    let subscriber = tracing_subscriber::registry()
-        .with(Forwarder { plugin, sink }.with_filter(filter_of(sink.max_level)));
+pub fn install_log_forwarder(plugin: &'static str, sink: LogSinkRef) {
+    let forwarder = Forwarder {
+        plugin,
+        log: sink.log(),
+    };
+    let subscriber =
+        tracing_subscriber::registry().with(forwarder.with_filter(filter_of(sink.max_level())));
     let _ = tracing::subscriber::set_global_default(subscriber);
 }

@@ -36,7 +36,8 @@ use std::{
 use hypasis_plugin_sdk::{
     StorageBackend,
     api::{
-        BlockPart, BlockRange, IntervalChange, MetaChange, StoredBlock, TxLocation, WriteBatch,
+        BlockPart, BlockRange, IntervalChange, MetaChange, Namespace, RawBlock, TxLocation,
+        WriteBatch,
         reexports::abi_stable::std_types::{ROption, RString, RVec},
     },
     intervals::IntervalSet,
@@ -57,7 +58,7 @@ use workload::{
 /// One engine under test.
 trait Engine: Sync {
     /// Writes one batch durably, the plugin's way.
-    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()>;
+    fn write(&mut self, blocks: Vec<RawBlock>, stored: &mut IntervalSet) -> Result<()>;
     /// Canonical hash, then header and body by hash; returns bytes read.
     fn lookup(&self, number: u64) -> Result<usize>;
     /// The serving hot path's batch calls (the plugin only): canonical
@@ -72,8 +73,7 @@ type Put<'a> = dyn FnMut(Table, &[u8], &[u8]) -> Result<()> + 'a;
 type Get<'a> = dyn Fn(Table, &[u8]) -> Result<Option<Vec<u8>>> + 'a;
 
 /// What the plugin writes for a new block, engine-neutral.
-fn block_puts(stored: &StoredBlock, put: &mut Put<'_>) -> Result<()> {
-    let block = &stored.block;
+fn block_puts(block: &RawBlock, put: &mut Put<'_>) -> Result<()> {
     let key = schema::block_key(block.number, &block.hash);
     let number = schema::number_key(block.number);
     put(Table::Canonical, &number, &block.hash)?;
@@ -91,14 +91,10 @@ fn block_puts(stored: &StoredBlock, put: &mut Put<'_>) -> Result<()> {
     put(
         Table::BlockTxs,
         &key,
-        &schema::encode_tx_hashes(&stored.tx_hashes),
+        &schema::encode_tx_hashes(&block.tx_hashes),
     )?;
-    for (index, tx) in stored.tx_hashes.iter().enumerate() {
-        let location = TxLocation {
-            number: block.number,
-            block_hash: block.hash,
-            index: index as u32,
-        };
+    for (index, tx) in block.tx_hashes.iter().enumerate() {
+        let location = TxLocation::new(block.number, block.hash, index as u32);
         put(
             Table::Transactions,
             tx,
@@ -110,17 +106,21 @@ fn block_puts(stored: &StoredBlock, put: &mut Put<'_>) -> Result<()> {
 
 /// What the plugin writes once per batch: the interval set, a progress key
 /// and the canonical count.
-fn batch_puts(blocks: &[StoredBlock], stored: &mut IntervalSet, put: &mut Put<'_>) -> Result<()> {
+fn batch_puts(blocks: &[RawBlock], stored: &mut IntervalSet, put: &mut Put<'_>) -> Result<()> {
     let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
         return Ok(());
     };
-    let last = last.block.number;
-    stored.insert(BlockRange::new(first.block.number, last));
+    let last = last.number;
+    stored.insert(BlockRange::new(first.number, last));
     let ranges = schema::encode_ranges(stored.ranges());
-    put(Table::Intervals, &schema::name_key("stored"), &ranges)?;
+    put(
+        Table::Intervals,
+        &schema::name_key(schema::CHAIN_PREFIX, "stored"),
+        &ranges,
+    )?;
     put(
         Table::Meta,
-        &schema::name_key("progress"),
+        &schema::name_key(schema::HOST_PREFIX, "progress"),
         &last.to_be_bytes(),
     )?;
     put(
@@ -173,7 +173,7 @@ impl Fjall {
 }
 
 impl Engine for Fjall {
-    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()> {
+    fn write(&mut self, blocks: Vec<RawBlock>, stored: &mut IntervalSet) -> Result<()> {
         let tables = &self.tables;
         let mut batch = self
             .db
@@ -183,11 +183,11 @@ impl Engine for Fjall {
             batch.insert(&tables[table as usize], key, value);
             Ok(())
         };
-        for stored in &blocks {
+        for block in &blocks {
             // The plugin's replacement checks.
-            tables[Table::Numbers as usize].get(stored.block.hash)?;
-            tables[Table::Canonical as usize].get(schema::number_key(stored.block.number))?;
-            block_puts(stored, &mut put)?;
+            tables[Table::Numbers as usize].get(block.hash)?;
+            tables[Table::Canonical as usize].get(schema::number_key(block.number))?;
+            block_puts(block, &mut put)?;
         }
         batch_puts(&blocks, stored, &mut put)?;
         batch.commit()?;
@@ -223,7 +223,7 @@ impl Redb {
 }
 
 impl Engine for Redb {
-    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()> {
+    fn write(&mut self, blocks: Vec<RawBlock>, stored: &mut IntervalSet) -> Result<()> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(redb::Durability::Immediate)?;
         txn.set_quick_repair(self.quick_repair);
@@ -232,11 +232,11 @@ impl Engine for Redb {
                 .iter()
                 .map(|table| txn.open_table(RedbTable::new(table.name())))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            for stored in &blocks {
-                let number = schema::number_key(stored.block.number);
-                tables[Table::Numbers as usize].get(stored.block.hash.as_slice())?;
+            for block in &blocks {
+                let number = schema::number_key(block.number);
+                tables[Table::Numbers as usize].get(block.hash.as_slice())?;
                 tables[Table::Canonical as usize].get(number.as_slice())?;
-                block_puts(stored, &mut |table, key, value| {
+                block_puts(block, &mut |table, key, value| {
                     tables[table as usize].insert(key, value)?;
                     Ok(())
                 })?;
@@ -286,9 +286,9 @@ impl Plugin {
 }
 
 impl Engine for Plugin {
-    fn write(&mut self, blocks: Vec<StoredBlock>, stored: &mut IntervalSet) -> Result<()> {
+    fn write(&mut self, blocks: Vec<RawBlock>, stored: &mut IntervalSet) -> Result<()> {
         let (first, last) = match (blocks.first(), blocks.last()) {
-            (Some(first), Some(last)) => (first.block.number, last.block.number),
+            (Some(first), Some(last)) => (first.number, last.number),
             _ => return Ok(()),
         };
         stored.insert(BlockRange::new(first, last));
@@ -296,14 +296,19 @@ impl Engine for Plugin {
             unwind_above: ROption::RNone,
             blocks: RVec::from(blocks),
             intervals: RVec::from(vec![IntervalChange {
+                space: Namespace::Chain,
                 set: RString::from("stored"),
                 add: RVec::from(vec![BlockRange::new(first, last)]),
                 remove: RVec::new(),
+                ext: Default::default(),
             }]),
             meta: RVec::from(vec![MetaChange {
+                space: Namespace::Host,
                 key: RString::from("progress"),
                 value: ROption::RSome(RVec::from(last.to_be_bytes().to_vec())),
+                ext: Default::default(),
             }]),
+            ..Default::default()
         })?;
         Ok(())
     }

@@ -12,10 +12,12 @@
 //! Bump [`SCHEMA_VERSION`] on any incompatible change; a store written by a
 //! newer version is refused on open.
 
-use hypasis_plugin_sdk::api::{BlockRange, H256, TxLocation};
+use hypasis_plugin_sdk::api::{BlockRange, H160, H256, Namespace, TxLocation};
 
-/// The schema version this code writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this code writes and reads. Version 2 added
+/// [`BLOCK_SENDERS`] and the host namespace of [`META`] and [`INTERVALS`];
+/// a version-1 store is upgraded on open (nothing to rewrite).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Length of a `number ++ hash` block key.
 pub const BLOCK_KEY_LEN: usize = 8 + 32;
@@ -72,6 +74,11 @@ pub const STATE_SYNCS: &str = "state_syncs";
 /// when the block leaves the canonical chain.
 pub const BLOCK_TXS: &str = "block_txs";
 
+/// Table `block_senders`: block key → the senders of the block's
+/// transactions, concatenated (20 bytes each, in body order), once the
+/// host has recovered them.
+pub const BLOCK_SENDERS: &str = "block_senders";
+
 // ---------------------------------------------------------------------------
 // Transaction index.
 // ---------------------------------------------------------------------------
@@ -85,11 +92,11 @@ pub const TRANSACTIONS: &str = "transactions";
 // Host data.
 // ---------------------------------------------------------------------------
 
-/// Table `intervals`: [`name_key`]`(set name)` → its ranges, ascending and merged, as
-/// `start (u64 BE) ++ end (u64 BE)` pairs, 16 bytes each.
+/// Table `intervals`: [`name_key`]`(namespace, set name)` → its ranges,
+/// ascending and merged, as `start (u64 BE) ++ end (u64 BE)` pairs, 16 bytes each.
 pub const INTERVALS: &str = "intervals";
 
-/// Table `meta`: [`name_key`]`(key)` (the host's UTF-8 key) → value, as given.
+/// Table `meta`: [`name_key`]`(namespace, key)` (the host's UTF-8 key) → value, as given.
 pub const META: &str = "meta";
 
 /// The tables, as an index into the store's keyspace handles.
@@ -111,6 +118,8 @@ pub enum Table {
     StateSyncs,
     /// [`BLOCK_TXS`].
     BlockTxs,
+    /// [`BLOCK_SENDERS`].
+    BlockSenders,
     /// [`TRANSACTIONS`].
     Transactions,
     /// [`INTERVALS`].
@@ -121,7 +130,7 @@ pub enum Table {
 
 impl Table {
     /// Every table, in index order.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 12] = [
         Table::State,
         Table::Canonical,
         Table::Numbers,
@@ -130,6 +139,7 @@ impl Table {
         Table::Receipts,
         Table::StateSyncs,
         Table::BlockTxs,
+        Table::BlockSenders,
         Table::Transactions,
         Table::Intervals,
         Table::Meta,
@@ -146,6 +156,7 @@ impl Table {
             Table::Receipts => RECEIPTS,
             Table::StateSyncs => STATE_SYNCS,
             Table::BlockTxs => BLOCK_TXS,
+            Table::BlockSenders => BLOCK_SENDERS,
             Table::Transactions => TRANSACTIONS,
             Table::Intervals => INTERVALS,
             Table::Meta => META,
@@ -156,23 +167,41 @@ impl Table {
     pub const fn holds_block_data(self) -> bool {
         matches!(
             self,
-            Table::Headers | Table::Bodies | Table::Receipts | Table::StateSyncs | Table::BlockTxs
+            Table::Headers
+                | Table::Bodies
+                | Table::Receipts
+                | Table::StateSyncs
+                | Table::BlockTxs
+                | Table::BlockSenders
         )
     }
 }
 
-/// Prefix of every [`META`] and [`INTERVALS`] key: the engine refuses empty
-/// keys, and the host may use the empty name.
-pub const NAME_PREFIX: u8 = b'k';
+/// Prefix of the [`META`] and [`INTERVALS`] keys of the chain namespace
+/// (every key of a version-1 store): the engine refuses empty keys, and
+/// the host may use the empty name.
+pub const CHAIN_PREFIX: u8 = b'k';
+
+/// Prefix of the [`META`] and [`INTERVALS`] keys of the host namespace.
+pub const HOST_PREFIX: u8 = b'h';
 
 /// The longest name ([`META`] key, [`INTERVALS`] set) that can be stored:
 /// the engine's key limit less the prefix.
 pub const MAX_NAME_LEN: usize = u16::MAX as usize - 1;
 
-/// `NAME_PREFIX ++ name`: the key of a [`META`] entry or an [`INTERVALS`] set.
-pub fn name_key(name: &str) -> Vec<u8> {
+/// The key prefix of a namespace, `None` for one this version does not know.
+pub fn namespace_prefix(space: Namespace) -> Option<u8> {
+    match space {
+        Namespace::Chain => Some(CHAIN_PREFIX),
+        Namespace::Host => Some(HOST_PREFIX),
+        _ => None,
+    }
+}
+
+/// `prefix ++ name`: the key of a [`META`] entry or an [`INTERVALS`] set.
+pub fn name_key(prefix: u8, name: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + name.len());
-    key.push(NAME_PREFIX);
+    key.push(prefix);
     key.extend_from_slice(name.as_bytes());
     key
 }
@@ -269,11 +298,11 @@ pub fn decode_tx_location(key: &[u8], bytes: &[u8]) -> Result<TxLocation, Malfor
     block_hash.copy_from_slice(&value[8..40]);
     let mut index = [0u8; 4];
     index.copy_from_slice(&value[40..]);
-    Ok(TxLocation {
-        number: u64::from_be_bytes(number),
+    Ok(TxLocation::new(
+        u64::from_be_bytes(number),
         block_hash,
-        index: u32::from_be_bytes(index),
-    })
+        u32::from_be_bytes(index),
+    ))
 }
 
 /// Encodes a [`BLOCK_TXS`] value.
@@ -298,6 +327,11 @@ pub fn decode_tx_hashes(key: &[u8], bytes: &[u8]) -> Result<Vec<H256>, Malformed
             hash
         })
         .collect())
+}
+
+/// Encodes a [`BLOCK_SENDERS`] value.
+pub fn encode_senders(senders: &[H160]) -> Vec<u8> {
+    senders.concat()
 }
 
 /// Encodes an [`INTERVALS`] value.
@@ -354,11 +388,7 @@ mod tests {
 
     #[test]
     fn values_round_trip() {
-        let location = TxLocation {
-            number: 96_930_000,
-            block_hash: [9; 32],
-            index: 41,
-        };
+        let location = TxLocation::new(96_930_000, [9; 32], 41);
         let encoded = encode_tx_location(&location);
         assert_eq!(decode_tx_location(b"k", &encoded), Ok(location));
         let hashes = vec![[1; 32], [2; 32]];

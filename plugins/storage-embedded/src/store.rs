@@ -14,9 +14,9 @@ use fjall::{
     Snapshot,
 };
 use hypasis_plugin_sdk::{
-    PluginError, StorageBackend,
+    ErrorKind, PluginError, StorageBackend,
     api::{
-        BlockPart, BlockRange, H256, StorageStats, TxLocation, WriteBatch,
+        BlockPart, BlockRange, H256, Namespace, StorageStats, TxLocation, WriteBatch,
         reexports::abi_stable::std_types::{ROption, RVec},
     },
 };
@@ -283,6 +283,21 @@ fn check_schema(inner: &Inner, path: &Path) -> Result<(), StoreError> {
                     supported: SCHEMA_VERSION,
                 });
             }
+            if found < SCHEMA_VERSION {
+                // Version 1 lacks only what version 2 added (an empty
+                // table, a namespace without keys): stamp it as upgraded.
+                let mut batch = inner.db.batch().durability(Some(PersistMode::SyncAll));
+                batch.insert(inner.table(Table::State), key, SCHEMA_VERSION.to_be_bytes());
+                batch.commit().map_err(|source| StoreError::Commit {
+                    action: "upgrading the schema version",
+                    source,
+                })?;
+                hypasis_plugin_sdk::tracing::info!(
+                    from = found,
+                    to = SCHEMA_VERSION,
+                    "store schema upgraded"
+                );
+            }
             Ok(())
         }
         None => {
@@ -365,6 +380,14 @@ impl StorageBackend for EmbeddedStore {
             BlockPart::Body => Table::Bodies,
             BlockPart::Receipts => Table::Receipts,
             BlockPart::StateSync => Table::StateSyncs,
+            BlockPart::TxHashes => Table::BlockTxs,
+            BlockPart::Senders => Table::BlockSenders,
+            unknown => {
+                return Err(PluginError::new(
+                    ErrorKind::Unsupported,
+                    format!("storage-embedded does not store block part {unknown}"),
+                ));
+            }
         };
         self.with(|inner| {
             let snapshot = inner.db.snapshot();
@@ -392,12 +415,13 @@ impl StorageBackend for EmbeddedStore {
         })
     }
 
-    fn intervals(&self, set: &str) -> Result<RVec<BlockRange>, PluginError> {
-        if set.len() > MAX_NAME_LEN {
+    fn intervals(&self, space: Namespace, set: &str) -> Result<RVec<BlockRange>, PluginError> {
+        let Some(prefix) = schema::namespace_prefix(space).filter(|_| set.len() <= MAX_NAME_LEN)
+        else {
             return Ok(RVec::new());
-        }
+        };
         self.with(|inner| {
-            let key = schema::name_key(set);
+            let key = schema::name_key(prefix, set);
             match inner.get(Table::Intervals, &key)? {
                 Some(bytes) => Ok(schema::decode_ranges(&key, &bytes)?.into()),
                 None => Ok(RVec::new()),
@@ -405,13 +429,14 @@ impl StorageBackend for EmbeddedStore {
         })
     }
 
-    fn meta(&self, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
-        if key.len() > MAX_NAME_LEN {
+    fn meta(&self, space: Namespace, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
+        let Some(prefix) = schema::namespace_prefix(space).filter(|_| key.len() <= MAX_NAME_LEN)
+        else {
             return Ok(None);
-        }
+        };
         self.with(|inner| {
             Ok(inner
-                .get(Table::Meta, &schema::name_key(key))?
+                .get(Table::Meta, &schema::name_key(prefix, key))?
                 .map(|bytes| RVec::from(bytes.as_ref())))
         })
     }
@@ -433,6 +458,7 @@ impl StorageBackend for EmbeddedStore {
                 bytes,
                 cache_hits: hits,
                 cache_misses: misses,
+                ext: Default::default(),
             })
         })
     }

@@ -11,9 +11,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use fjall::{PersistMode, Slice};
-use hypasis_plugin_sdk::{
-    api::{H256, TxLocation, WriteBatch, reexports::abi_stable::std_types::ROption},
-    intervals::IntervalSet,
+use hypasis_plugin_sdk::api::{
+    H256, IntervalSet, RawBlock, SenderList, TxLocation, WriteBatch,
+    reexports::abi_stable::std_types::ROption,
 };
 
 use crate::{
@@ -23,12 +23,13 @@ use crate::{
 };
 
 /// The tables whose keys are `number ++ hash` and hold one block's data.
-const BLOCK_TABLES: [Table; 5] = [
+const BLOCK_TABLES: [Table; 6] = [
     Table::Headers,
     Table::Bodies,
     Table::Receipts,
     Table::StateSyncs,
     Table::BlockTxs,
+    Table::BlockSenders,
 ];
 
 /// The last operation on every key of one table (`None` deletes). Keys are
@@ -41,7 +42,7 @@ struct Pending<'a> {
     inner: &'a Inner,
     ops: Vec<TableOps>,
     canonical_count: u64,
-    sets: BTreeMap<String, IntervalSet>,
+    sets: BTreeMap<Vec<u8>, IntervalSet>,
 }
 
 impl<'a> Pending<'a> {
@@ -142,8 +143,7 @@ impl<'a> Pending<'a> {
     }
 
     /// Stores one block and makes it canonical at its number.
-    fn block(&mut self, stored: hypasis_plugin_sdk::api::StoredBlock) -> Result<(), StoreError> {
-        let block = stored.block;
+    fn block(&mut self, block: RawBlock) -> Result<(), StoreError> {
         let (number, hash) = (block.number, block.hash);
         let number_key = schema::number_key(number);
         let previous = self
@@ -158,14 +158,11 @@ impl<'a> Pending<'a> {
             Some(previous) if previous != hash => self.unindex_transactions(&previous)?,
             Some(_) => {}
         }
-        for (index, tx) in stored.tx_hashes.iter().enumerate() {
-            let location = TxLocation {
-                number,
-                block_hash: hash,
-                index: u32::try_from(index).map_err(|_| {
-                    StoreError::InvalidInput(format!("block {number}: too many transactions"))
-                })?,
-            };
+        for (index, tx) in block.tx_hashes.iter().enumerate() {
+            let index = u32::try_from(index).map_err(|_| {
+                StoreError::InvalidInput(format!("block {number}: too many transactions"))
+            })?;
+            let location = TxLocation::new(number, hash, index);
             self.put(
                 Table::Transactions,
                 tx,
@@ -192,35 +189,85 @@ impl<'a> Pending<'a> {
                 self.put(table, &key, bytes.as_slice());
             }
         }
-        if !stored.tx_hashes.is_empty() {
+        if !block.tx_hashes.is_empty() {
             self.put(
                 Table::BlockTxs,
                 &key,
-                schema::encode_tx_hashes(&stored.tx_hashes),
+                schema::encode_tx_hashes(&block.tx_hashes),
+            );
+        }
+        if !block.senders.is_empty() {
+            self.senders_checked(number, &key, block.senders.len(), block.tx_hashes.len())?;
+            self.put(
+                Table::BlockSenders,
+                &key,
+                schema::encode_senders(&block.senders),
             );
         }
         Ok(())
     }
 
-    /// The interval set `name` as the batch has left it so far.
-    fn set(&mut self, name: &str) -> Result<&mut IntervalSet, StoreError> {
-        if !self.sets.contains_key(name) {
-            let key = schema::name_key(name);
+    /// Refuses a sender list whose length is not the block's transaction count.
+    fn senders_checked(
+        &self,
+        number: u64,
+        key: &[u8],
+        senders: usize,
+        transactions: usize,
+    ) -> Result<(), StoreError> {
+        if senders == transactions {
+            return Ok(());
+        }
+        Err(StoreError::InvalidInput(format!(
+            "block {number} (key {}): {senders} senders for {transactions} transactions",
+            schema::printable(key)
+        )))
+    }
+
+    /// Stores the recovered senders of a block stored earlier (or in this batch).
+    fn senders(&mut self, list: SenderList) -> Result<(), StoreError> {
+        let hash = list.block.hash;
+        let Some(number) = self.number_of(&hash)? else {
+            return Err(StoreError::InvalidInput(format!(
+                "senders for block {} ({}), which is not stored",
+                list.block.number,
+                schema::printable(&hash)
+            )));
+        };
+        let key = schema::block_key(number, &hash);
+        let transactions = match self.read(Table::BlockTxs, &key)? {
+            Some(bytes) => schema::decode_tx_hashes(&key, &bytes)?.len(),
+            None => 0,
+        };
+        self.senders_checked(number, &key, list.senders.len(), transactions)?;
+        if !list.senders.is_empty() {
+            self.put(
+                Table::BlockSenders,
+                &key,
+                schema::encode_senders(&list.senders),
+            );
+        }
+        Ok(())
+    }
+
+    /// The interval set under `key` as the batch has left it so far.
+    fn set(&mut self, key: Vec<u8>) -> Result<&mut IntervalSet, StoreError> {
+        if !self.sets.contains_key(&key) {
             let set = match self.inner.get(Table::Intervals, &key)? {
                 Some(bytes) => IntervalSet::from_ranges(schema::decode_ranges(&key, &bytes)?),
                 None => IntervalSet::new(),
             };
-            self.sets.insert(name.to_string(), set);
+            self.sets.insert(key.clone(), set);
         }
+        let printable = schema::printable(&key);
         self.sets
-            .get_mut(name)
-            .ok_or_else(|| StoreError::InvalidInput(format!("interval set `{name}` vanished")))
+            .get_mut(&key)
+            .ok_or_else(|| StoreError::InvalidInput(format!("interval set `{printable}` vanished")))
     }
 
     /// Commits everything as one atomic, durable batch.
     fn commit(mut self) -> Result<(), StoreError> {
-        for (name, set) in std::mem::take(&mut self.sets) {
-            let key = schema::name_key(&name);
+        for (key, set) in std::mem::take(&mut self.sets) {
             if set.is_empty() {
                 self.delete(Table::Intervals, &key);
             } else {
@@ -255,8 +302,25 @@ impl<'a> Pending<'a> {
     }
 }
 
+/// The key prefix of a namespace, refusing one this version does not know.
+fn prefix_of(space: hypasis_plugin_sdk::api::Namespace) -> Result<u8, StoreError> {
+    schema::namespace_prefix(space).ok_or_else(|| {
+        StoreError::InvalidInput(format!(
+            "namespace {space} is not known to storage-embedded"
+        ))
+    })
+}
+
 /// Refuses, before anything is written, what the store cannot hold.
 fn validate(batch: &WriteBatch) -> Result<(), StoreError> {
+    for space in batch
+        .intervals
+        .iter()
+        .map(|change| change.space)
+        .chain(batch.meta.iter().map(|change| change.space))
+    {
+        prefix_of(space)?;
+    }
     for change in &batch.intervals {
         if change.set.len() > MAX_NAME_LEN {
             return Err(StoreError::InvalidInput(format!(
@@ -298,11 +362,15 @@ pub(crate) fn apply(inner: &Inner, batch: WriteBatch) -> Result<(), StoreError> 
     if let ROption::RSome(number) = batch.unwind_above {
         pending.unwind_above(number)?;
     }
-    for stored in batch.blocks {
-        pending.block(stored)?;
+    for block in batch.blocks {
+        pending.block(block)?;
+    }
+    for list in batch.senders {
+        pending.senders(list)?;
     }
     for change in batch.intervals {
-        let set = pending.set(change.set.as_str())?;
+        let key = schema::name_key(prefix_of(change.space)?, change.set.as_str());
+        let set = pending.set(key)?;
         for range in change.remove {
             set.remove(range);
         }
@@ -311,7 +379,7 @@ pub(crate) fn apply(inner: &Inner, batch: WriteBatch) -> Result<(), StoreError> 
         }
     }
     for change in batch.meta {
-        let key = schema::name_key(change.key.as_str());
+        let key = schema::name_key(prefix_of(change.space)?, change.key.as_str());
         match change.value {
             ROption::RSome(value) => pending.put(Table::Meta, &key, value.as_slice()),
             ROption::RNone => pending.delete(Table::Meta, &key),

@@ -1,6 +1,7 @@
 //! The built shared library loads through the plugin ABI, the way the host
 //! loads it, and works: write, read back, stats, shutdown, reopen.
 
+use hypasis_plugin_sdk::api::Namespace;
 mod common;
 
 use std::{
@@ -12,7 +13,7 @@ use std::{
 
 use common::*;
 use hypasis_plugin_sdk::api::{
-    BlockPart, PluginInstance, PluginKind, PluginModuleRef, StorageBox,
+    BlockPart, PluginKind, PluginModuleRef, StorageBox,
     reexports::abi_stable::{
         library::lib_header_from_path,
         std_types::{RSlice, RStr},
@@ -61,8 +62,13 @@ fn instantiate(module: PluginModuleRef, data_dir: &std::path::Path) -> StorageBo
     })
     .to_string();
     match (module.instantiate())(RStr::from_str(&envelope)).into_result() {
-        Ok(PluginInstance::Storage(storage)) => storage,
-        Ok(other) => panic!("instantiate gave a {} plugin", other.kind()),
+        Ok(instance) => {
+            let kind = instance.kind;
+            match instance.storage.into_option() {
+                Some(storage) => storage,
+                None => panic!("instantiate gave a {kind} plugin"),
+            }
+        }
         Err(error) => panic!("instantiate: {error}"),
     }
 }
@@ -80,7 +86,7 @@ fn loads_and_serves_through_the_abi() {
 
     let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("{error}"));
     let blocks: Vec<_> = (0..10).map(|number| block(number, 1, 2)).collect();
-    let hashes: Vec<_> = blocks.iter().map(|stored| stored.block.hash).collect();
+    let hashes: Vec<_> = blocks.iter().map(|stored| stored.hash).collect();
     let storage = instantiate(module, dir.path());
     let mut first = batch(blocks.clone());
     first.meta = vec![meta("sync/forward", Some(b"9"))].into();
@@ -100,7 +106,7 @@ fn loads_and_serves_through_the_abi() {
         .into_result());
     assert_eq!(
         states[1].as_ref().into_option(),
-        blocks[1].block.state_sync.as_ref().into_option()
+        blocks[1].state_sync.as_ref().into_option()
     );
     let stats = ok(storage.stats().into_result());
     assert_eq!(stats.blocks, 10);
@@ -113,11 +119,10 @@ fn loads_and_serves_through_the_abi() {
     let headers = ok(storage
         .parts(BlockPart::Header, RSlice::from_slice(&hashes[9..]))
         .into_result());
-    assert_eq!(
-        headers[0].as_ref().into_option(),
-        Some(&blocks[9].block.header)
-    );
-    let progress = ok(storage.meta(RStr::from_str("sync/forward")).into_result());
+    assert_eq!(headers[0].as_ref().into_option(), Some(&blocks[9].header));
+    let progress = ok(storage
+        .meta(Namespace::Host, RStr::from_str("sync/forward"))
+        .into_result());
     assert_eq!(
         progress.into_option().map(|value| value.to_vec()),
         Some(b"9".to_vec())

@@ -6,6 +6,7 @@
 //! the reference store fed the same committed batches — then lets a new child
 //! carry on from the progress key.
 
+use hypasis_plugin_sdk::api::Namespace;
 mod common;
 
 use std::{
@@ -59,7 +60,7 @@ fn crash_batch(index: u64) -> WriteBatch {
 
 /// How many batches the store holds, by its progress key.
 fn progress(store: &dyn StorageBackend) -> u64 {
-    match ok(store.meta(PROGRESS)) {
+    match ok(store.meta(Namespace::Host, PROGRESS)) {
         Some(bytes) => {
             let array: [u8; 8] = bytes
                 .as_slice()
@@ -192,9 +193,9 @@ fn batches_survive_kill_9_whole_or_not_at_all() {
         );
         let next = crash_batch(found);
         if next.blocks.iter().any(|stored| {
-            ok(store.block_number(&stored.block.hash)).is_some()
+            ok(store.block_number(&stored.hash)).is_some()
                 || stored.tx_hashes.iter().any(|tx| {
-                    ok(store.transaction(tx)).is_some_and(|at| at.block_hash == stored.block.hash)
+                    ok(store.transaction(tx)).is_some_and(|at| at.block_hash == stored.hash)
                 })
         }) {
             panic!("kill {kill}: part of batch {found} is stored without its progress key");
@@ -218,7 +219,7 @@ fn batches_survive_kill_9_whole_or_not_at_all() {
         "after the last kill",
     );
     assert_eq!(
-        ok(store.intervals("batches")).to_vec(),
+        ok(store.intervals(Namespace::Chain, "batches")).to_vec(),
         vec![range(0, committed - 1)]
     );
     ok(store.shutdown());

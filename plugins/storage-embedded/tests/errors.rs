@@ -1,6 +1,7 @@
 //! Damaged data and stores from the future are refused with clear errors,
 //! never a panic.
 
+use hypasis_plugin_sdk::api::Namespace;
 mod common;
 
 use std::path::Path;
@@ -46,7 +47,7 @@ fn damaged_values_are_corrupt_errors_naming_the_key() {
         &schema::number_key(1),
         b"short",
     );
-    tamper(dir.path(), schema::NUMBERS, &victim.block.hash, b"\x01");
+    tamper(dir.path(), schema::NUMBERS, &victim.hash, b"\x01");
     tamper(
         dir.path(),
         schema::TRANSACTIONS,
@@ -56,7 +57,7 @@ fn damaged_values_are_corrupt_errors_naming_the_key() {
     tamper(
         dir.path(),
         schema::INTERVALS,
-        &schema::name_key("verified"),
+        &schema::name_key(schema::CHAIN_PREFIX, "verified"),
         &[0; 17],
     );
     let store = open_embedded(dir.path());
@@ -66,19 +67,16 @@ fn damaged_values_are_corrupt_errors_naming_the_key() {
             "table `canonical`, key 0x0000000000000001",
         ),
         (
-            store.parts(BlockPart::Header, &[victim.block.hash]).err(),
+            store.parts(BlockPart::Header, &[victim.hash]).err(),
             "table `numbers`, key 0x01000000000000000000000000000002",
         ),
-        (
-            store.block_number(&victim.block.hash).err(),
-            "table `numbers`",
-        ),
+        (store.block_number(&victim.hash).err(), "table `numbers`"),
         (
             store.transaction(&victim.tx_hashes[0]).err(),
             "table `transactions`",
         ),
         (
-            store.intervals("verified").err(),
+            store.intervals(Namespace::Chain, "verified").err(),
             "table `intervals`, key kverified",
         ),
     ];
@@ -95,7 +93,7 @@ fn damaged_values_are_corrupt_errors_naming_the_key() {
     };
     let failed = store.write(write).err().map(|error| error.kind);
     assert_eq!(failed, Some(ErrorKind::Corrupt));
-    assert_eq!(ok(store.meta("untouched")), None);
+    assert_eq!(ok(store.meta(Namespace::Host, "untouched")), None);
     // Undamaged data still reads.
     assert!(ok(store.canonical_hashes(&[3]))[0].is_some());
     ok(store.shutdown());

@@ -9,7 +9,7 @@ use common::*;
 use hypasis_plugin_sdk::{
     ErrorKind, StorageBackend,
     api::{
-        BlockPart, TxLocation, WriteBatch,
+        BlockPart, BlockRef, Namespace, SenderList, TxLocation, WriteBatch,
         reexports::abi_stable::std_types::{ROption, RVec},
     },
 };
@@ -18,7 +18,7 @@ use hypasis_storage_memory::MemoryStore;
 /// The reference behaviour, asserted call by call; run on both stores.
 fn scenario(store: &dyn StorageBackend) {
     let chain: Vec<_> = (0..5).map(|number| block(number, 0, 2)).collect();
-    let hashes: Vec<_> = chain.iter().map(|stored| stored.block.hash).collect();
+    let hashes: Vec<_> = chain.iter().map(|stored| stored.hash).collect();
     let mut first = batch(chain.clone());
     first.intervals = vec![intervals("verified", &[range(0, 4)], &[])].into();
     first.meta = vec![
@@ -41,10 +41,7 @@ fn scenario(store: &dyn StorageBackend) {
     assert_eq!(ok(store.block_number(&hashes[3])), Some(3));
     assert_eq!(ok(store.block_number(&hash(9, 9, 9))), None);
     let headers = ok(store.parts(BlockPart::Header, &[hashes[1], hash(9, 9, 9), hashes[1]]));
-    assert_eq!(
-        headers[0].as_ref().into_option(),
-        Some(&chain[1].block.header)
-    );
+    assert_eq!(headers[0].as_ref().into_option(), Some(&chain[1].header));
     assert_eq!(headers[1], ROption::RNone);
     assert_eq!(headers[2], headers[0]);
     let syncs = ok(store.parts(BlockPart::StateSync, &[hashes[1]]));
@@ -52,20 +49,22 @@ fn scenario(store: &dyn StorageBackend) {
     let tx = chain[2].tx_hashes[1];
     assert_eq!(
         ok(store.transaction(&tx)),
-        Some(TxLocation {
-            number: 2,
-            block_hash: hashes[2],
-            index: 1
-        })
+        Some(TxLocation::new(2, hashes[2], 1))
     );
-    assert_eq!(ok(store.intervals("verified")).to_vec(), vec![range(0, 4)]);
-    assert_eq!(ok(store.intervals("unknown")).to_vec(), vec![]);
     assert_eq!(
-        ok(store.meta("sync/forward")).map(|v| v.to_vec()),
+        ok(store.intervals(Namespace::Chain, "verified")).to_vec(),
+        vec![range(0, 4)]
+    );
+    assert_eq!(
+        ok(store.intervals(Namespace::Chain, "unknown")).to_vec(),
+        vec![]
+    );
+    assert_eq!(
+        ok(store.meta(Namespace::Host, "sync/forward")).map(|v| v.to_vec()),
         Some(b"4".to_vec())
     );
     assert_eq!(
-        ok(store.meta("")).map(|v| v.to_vec()),
+        ok(store.meta(Namespace::Host, "")).map(|v| v.to_vec()),
         Some(b"empty key".to_vec())
     );
     assert_eq!(ok(store.stats()).blocks, 5);
@@ -76,7 +75,7 @@ fn scenario(store: &dyn StorageBackend) {
     ok(store.write(batch(vec![replacement.clone()])));
     assert_eq!(
         ok(store.canonical_hashes(&[3])).to_vec(),
-        vec![ROption::RSome(replacement.block.hash)]
+        vec![ROption::RSome(replacement.hash)]
     );
     assert_eq!(ok(store.block_number(&hashes[3])), Some(3));
     for tx in chain[3].tx_hashes.iter() {
@@ -84,12 +83,12 @@ fn scenario(store: &dyn StorageBackend) {
     }
     assert_eq!(
         ok(store.transaction(&replacement.tx_hashes[0])).map(|at| at.block_hash),
-        Some(replacement.block.hash)
+        Some(replacement.hash)
     );
-    let syncs = ok(store.parts(BlockPart::StateSync, &[replacement.block.hash]));
+    let syncs = ok(store.parts(BlockPart::StateSync, &[replacement.hash]));
     assert_eq!(
         syncs[0].as_ref().into_option(),
-        replacement.block.state_sync.as_ref().into_option()
+        replacement.state_sync.as_ref().into_option()
     );
     assert_eq!(ok(store.stats()).blocks, 5);
 
@@ -104,8 +103,8 @@ fn scenario(store: &dyn StorageBackend) {
         ok(store.canonical_hashes(&[2, 3, 4])).to_vec(),
         vec![
             ROption::RSome(hashes[2]),
-            ROption::RSome(fork[0].block.hash),
-            ROption::RSome(fork[1].block.hash)
+            ROption::RSome(fork[0].hash),
+            ROption::RSome(fork[1].hash)
         ]
     );
     for tx in chain[4]
@@ -128,13 +127,13 @@ fn scenario(store: &dyn StorageBackend) {
         ok(store.canonical_hashes(&[1, 2])).to_vec(),
         vec![ROption::RSome(hashes[1]), ROption::RNone]
     );
-    assert!(ok(store.parts(BlockPart::Body, &[fork[1].block.hash]))[0].is_some());
+    assert!(ok(store.parts(BlockPart::Body, &[fork[1].hash]))[0].is_some());
     assert_eq!(ok(store.transaction(&chain[2].tx_hashes[0])), None);
     assert!(ok(store.transaction(&chain[1].tx_hashes[0])).is_some());
 
     // Re-storing a block without a body: the body is gone.
     let mut bare = block(1, 0, 2);
-    bare.block.body = ROption::RNone;
+    bare.body = ROption::RNone;
     ok(store.write(batch(vec![bare])));
     assert_eq!(
         ok(store.parts(BlockPart::Body, &[hashes[1]])).to_vec(),
@@ -154,11 +153,14 @@ fn scenario(store: &dyn StorageBackend) {
         ..WriteBatch::default()
     }));
     assert_eq!(
-        ok(store.intervals("verified")).to_vec(),
+        ok(store.intervals(Namespace::Chain, "verified")).to_vec(),
         vec![range(0, 1), range(4, 4), range(10, 40)]
     );
-    assert_eq!(ok(store.meta("sync/forward")), None);
-    assert_eq!(ok(store.meta("a")).map(|v| v.to_vec()), Some(vec![]));
+    assert_eq!(ok(store.meta(Namespace::Host, "sync/forward")), None);
+    assert_eq!(
+        ok(store.meta(Namespace::Host, "a")).map(|v| v.to_vec()),
+        Some(vec![])
+    );
     ok(store.write(WriteBatch {
         intervals: vec![
             intervals("verified", &[range(5, 9)], &[range(15, 16)]),
@@ -168,10 +170,104 @@ fn scenario(store: &dyn StorageBackend) {
         ..WriteBatch::default()
     }));
     assert_eq!(
-        ok(store.intervals("verified")).to_vec(),
+        ok(store.intervals(Namespace::Chain, "verified")).to_vec(),
         vec![range(0, 1), range(4, 14), range(17, 40)]
     );
-    assert_eq!(ok(store.intervals("gone")).to_vec(), vec![]);
+    assert_eq!(
+        ok(store.intervals(Namespace::Chain, "gone")).to_vec(),
+        vec![]
+    );
+
+    // The namespaces are apart: the same name in each holds its own value.
+    ok(store.write(WriteBatch {
+        meta: vec![
+            meta_in(Namespace::Chain, "shared", Some(b"chain")),
+            meta_in(Namespace::Host, "shared", Some(b"host")),
+        ]
+        .into(),
+        ..WriteBatch::default()
+    }));
+    assert_eq!(
+        ok(store.meta(Namespace::Chain, "shared")).map(|v| v.to_vec()),
+        Some(b"chain".to_vec())
+    );
+    assert_eq!(
+        ok(store.meta(Namespace::Host, "shared")).map(|v| v.to_vec()),
+        Some(b"host".to_vec())
+    );
+    assert_eq!(
+        ok(store.intervals(Namespace::Host, "verified")).to_vec(),
+        vec![]
+    );
+
+    // Transaction hashes are returned as given; senders once stored.
+    let with_txs = block(22, 0, 3);
+    assert!(with_txs.senders.is_empty());
+    ok(store.write(batch(vec![with_txs.clone()])));
+    let tx_hashes = ok(store.parts(BlockPart::TxHashes, &[with_txs.hash]));
+    assert_eq!(
+        tx_hashes[0]
+            .as_ref()
+            .into_option()
+            .map(|bytes| bytes.to_vec()),
+        Some(with_txs.tx_hashes.concat())
+    );
+    assert_eq!(
+        ok(store.parts(BlockPart::Senders, &[with_txs.hash])).to_vec(),
+        vec![ROption::RNone]
+    );
+    let list = |count: usize| SenderList {
+        block: BlockRef {
+            number: 22,
+            hash: with_txs.hash,
+        },
+        senders: (0..count).map(|index| [index as u8 + 1; 20]).collect(),
+        ext: Default::default(),
+    };
+    // A list of the wrong length, or for a block not stored, is refused whole.
+    let refused = store.write(WriteBatch {
+        senders: vec![list(2)].into(),
+        meta: vec![meta("refused", Some(b"x"))].into(),
+        ..WriteBatch::default()
+    });
+    assert_eq!(
+        refused.err().map(|error| error.kind),
+        Some(ErrorKind::InvalidInput)
+    );
+    let unknown = SenderList {
+        block: BlockRef {
+            number: 23,
+            hash: hash(1, 23, 5),
+        },
+        ..list(0)
+    };
+    let refused = store.write(WriteBatch {
+        senders: vec![unknown].into(),
+        ..WriteBatch::default()
+    });
+    assert_eq!(
+        refused.err().map(|error| error.kind),
+        Some(ErrorKind::InvalidInput)
+    );
+    assert_eq!(ok(store.meta(Namespace::Host, "refused")), None);
+    ok(store.write(WriteBatch {
+        senders: vec![list(3)].into(),
+        ..WriteBatch::default()
+    }));
+    let senders = ok(store.parts(BlockPart::Senders, &[with_txs.hash]));
+    assert_eq!(
+        senders[0]
+            .as_ref()
+            .into_option()
+            .map(|bytes| bytes.to_vec()),
+        Some([[1u8; 20], [2; 20], [3; 20]].concat())
+    );
+    // A part this version does not know is refused, not answered empty.
+    let unknown_part = store.parts(BlockPart::from_raw(200), &[with_txs.hash]);
+    assert_eq!(
+        unknown_part.err().map(|error| error.kind),
+        Some(ErrorKind::Unsupported)
+    );
 
     // An empty batch is fine.
     ok(store.write(WriteBatch::default()));
@@ -214,14 +310,17 @@ fn random_batch(rng: &mut Rng) -> WriteBatch {
     for number in start..start + count {
         let mut stored = block(number, variant, rng.below(4));
         if rng.chance(10) {
-            stored.block.body = ROption::RNone;
+            stored.body = ROption::RNone;
         }
         if rng.chance(10) {
-            stored.block.receipts = ROption::RNone;
+            stored.receipts = ROption::RNone;
         }
         if rng.chance(5) {
             // The same transaction in two forks of one height.
             stored.tx_hashes.push(hash(2, number * 1000, 99));
+            if !stored.senders.is_empty() {
+                stored.senders.push([7; 20]);
+            }
         }
         blocks.push(stored);
     }
@@ -229,6 +328,22 @@ fn random_batch(rng: &mut Rng) -> WriteBatch {
         // A height written twice in one batch.
         blocks.push(block(start, variant + 10, 2));
     }
+    // Senders recovered later, for blocks of this batch.
+    batch.senders = blocks
+        .iter()
+        .filter(|_| rng.chance(20))
+        .map(|block| SenderList {
+            block: BlockRef {
+                number: block.number,
+                hash: block.hash,
+            },
+            senders: (0..block.tx_hashes.len())
+                .map(|index| [index as u8 + 1; 20])
+                .collect(),
+            ext: Default::default(),
+        })
+        .collect::<Vec<_>>()
+        .into();
     batch.blocks = blocks.into();
     let names = ["verified", "stored", ""];
     let mut changes = Vec::new();
@@ -249,10 +364,15 @@ fn random_batch(rng: &mut Rng) -> WriteBatch {
     batch.meta = (0..rng.below(3))
         .map(|_| {
             let key = keys[rng.below(4) as usize];
-            if rng.chance(30) {
-                meta(key, None)
+            let space = if rng.chance(50) {
+                Namespace::Chain
             } else {
-                meta(key, Some(&rng.next().to_be_bytes()))
+                Namespace::Host
+            };
+            if rng.chance(30) {
+                meta_in(space, key, None)
+            } else {
+                meta_in(space, key, Some(&rng.next().to_be_bytes()))
             }
         })
         .collect::<Vec<_>>()

@@ -12,10 +12,10 @@ use std::{
 use hypasis_plugin_sdk::{
     ErrorKind, PluginConfig, PluginError, StorageBackend,
     api::{
-        BlockPart, BlockRange, H256, PluginInstance, StorageStats, TxLocation, WriteBatch,
+        BlockPart, BlockRange, H160, H256, IntervalSet, Namespace, PluginInstance, StorageStats,
+        TxLocation, WriteBatch,
         reexports::abi_stable::std_types::{ROption, RVec},
     },
-    intervals::IntervalSet,
     storage_instance,
 };
 
@@ -27,6 +27,7 @@ struct Entry {
     receipts: Option<RVec<u8>>,
     state_sync: Option<RVec<u8>>,
     tx_hashes: Vec<H256>,
+    senders: Vec<H160>,
 }
 
 impl Entry {
@@ -36,7 +37,8 @@ impl Entry {
             + optional(&self.body)
             + optional(&self.receipts)
             + optional(&self.state_sync)
-            + self.tx_hashes.len() * 32) as u64
+            + self.tx_hashes.len() * 32
+            + self.senders.len() * 20) as u64
     }
 }
 
@@ -45,8 +47,8 @@ struct State {
     blocks: HashMap<H256, Entry>,
     canonical: BTreeMap<u64, H256>,
     transactions: HashMap<H256, TxLocation>,
-    intervals: HashMap<String, IntervalSet>,
-    meta: BTreeMap<String, RVec<u8>>,
+    intervals: HashMap<(Namespace, String), IntervalSet>,
+    meta: BTreeMap<(Namespace, String), RVec<u8>>,
     bytes: u64,
 }
 
@@ -62,12 +64,63 @@ impl State {
         }
     }
 
+    /// Refuses, before anything changes, a batch that cannot be applied
+    /// whole: senders for a block that is neither stored nor in the batch,
+    /// or a sender list whose length is not the block's transaction count.
+    fn check(&self, batch: &WriteBatch) -> Result<(), PluginError> {
+        for list in &batch.senders {
+            let transactions = batch
+                .blocks
+                .iter()
+                .rev()
+                .find(|block| block.hash == list.block.hash)
+                .map(|block| block.tx_hashes.len())
+                .or_else(|| {
+                    self.blocks
+                        .get(&list.block.hash)
+                        .map(|entry| entry.tx_hashes.len())
+                })
+                .ok_or_else(|| {
+                    PluginError::new(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "senders for block {}, which is not stored",
+                            list.block.number
+                        ),
+                    )
+                })?;
+            if transactions != list.senders.len() {
+                return Err(PluginError::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "block {}: {} senders for {transactions} transactions",
+                        list.block.number,
+                        list.senders.len()
+                    ),
+                ));
+            }
+        }
+        for block in &batch.blocks {
+            if !block.senders.is_empty() && block.senders.len() != block.tx_hashes.len() {
+                return Err(PluginError::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "block {}: {} senders for {} transactions",
+                        block.number,
+                        block.senders.len(),
+                        block.tx_hashes.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn apply(&mut self, batch: WriteBatch) {
         if let ROption::RSome(number) = batch.unwind_above {
             self.unwind_above(number);
         }
-        for stored in batch.blocks {
-            let block = stored.block;
+        for block in batch.blocks {
             let hash = block.hash;
             // A different block replacing the canonical one at this number
             // takes its transactions out of the index first.
@@ -79,15 +132,9 @@ impl State {
                     self.transactions.remove(tx);
                 }
             }
-            for (index, tx) in stored.tx_hashes.iter().enumerate() {
-                self.transactions.insert(
-                    *tx,
-                    TxLocation {
-                        number: block.number,
-                        block_hash: hash,
-                        index: index as u32,
-                    },
-                );
+            for (index, tx) in block.tx_hashes.iter().enumerate() {
+                self.transactions
+                    .insert(*tx, TxLocation::new(block.number, hash, index as u32));
             }
             let entry = Entry {
                 number: block.number,
@@ -95,15 +142,27 @@ impl State {
                 body: block.body.into(),
                 receipts: block.receipts.into(),
                 state_sync: block.state_sync.into(),
-                tx_hashes: stored.tx_hashes.into_vec(),
+                tx_hashes: block.tx_hashes.into_vec(),
+                senders: block.senders.into_vec(),
             };
             self.bytes += entry.bytes();
             if let Some(old) = self.blocks.insert(hash, entry) {
                 self.bytes -= old.bytes();
             }
         }
+        for list in batch.senders {
+            if let Some(entry) = self.blocks.get_mut(&list.block.hash) {
+                let added = list.senders.len() as u64;
+                let removed = entry.senders.len() as u64;
+                entry.senders = list.senders.into_vec();
+                self.bytes = self.bytes + added * 20 - removed * 20;
+            }
+        }
         for change in batch.intervals {
-            let set = self.intervals.entry(change.set.into_string()).or_default();
+            let set = self
+                .intervals
+                .entry((change.space, change.set.into_string()))
+                .or_default();
             for range in change.remove {
                 set.remove(range);
             }
@@ -114,10 +173,11 @@ impl State {
         for change in batch.meta {
             match change.value {
                 ROption::RSome(value) => {
-                    self.meta.insert(change.key.into_string(), value);
+                    self.meta
+                        .insert((change.space, change.key.into_string()), value);
                 }
                 ROption::RNone => {
-                    self.meta.remove(change.key.as_str());
+                    self.meta.remove(&(change.space, change.key.into_string()));
                 }
             }
         }
@@ -157,6 +217,7 @@ impl StorageBackend for MemoryStore {
             .state
             .write()
             .map_err(|_| PluginError::new(ErrorKind::Internal, "storage-memory lock poisoned"))?;
+        state.check(&batch)?;
         state.apply(batch);
         Ok(())
     }
@@ -178,7 +239,14 @@ impl StorageBackend for MemoryStore {
         part: BlockPart,
         hashes: &[H256],
     ) -> Result<RVec<ROption<RVec<u8>>>, PluginError> {
+        if !part.is_known() {
+            return Err(PluginError::new(
+                ErrorKind::Unsupported,
+                format!("storage-memory does not store block part {part}"),
+            ));
+        }
         let state = self.read()?;
+        let concat = |bytes: Vec<u8>| (!bytes.is_empty()).then(|| RVec::from(bytes));
         Ok(hashes
             .iter()
             .map(|hash| {
@@ -188,6 +256,9 @@ impl StorageBackend for MemoryStore {
                     BlockPart::Body => entry.body.clone(),
                     BlockPart::Receipts => entry.receipts.clone(),
                     BlockPart::StateSync => entry.state_sync.clone(),
+                    BlockPart::TxHashes => concat(entry.tx_hashes.concat()),
+                    BlockPart::Senders => concat(entry.senders.concat()),
+                    _ => None,
                 }
             })
             .map(ROption::from)
@@ -195,20 +266,20 @@ impl StorageBackend for MemoryStore {
     }
 
     fn transaction(&self, tx_hash: &H256) -> Result<Option<TxLocation>, PluginError> {
-        Ok(self.read()?.transactions.get(tx_hash).copied())
+        Ok(self.read()?.transactions.get(tx_hash).cloned())
     }
 
-    fn intervals(&self, set: &str) -> Result<RVec<BlockRange>, PluginError> {
+    fn intervals(&self, space: Namespace, set: &str) -> Result<RVec<BlockRange>, PluginError> {
         Ok(self
             .read()?
             .intervals
-            .get(set)
+            .get(&(space, set.to_string()))
             .map(|set| set.ranges().iter().copied().collect())
             .unwrap_or_default())
     }
 
-    fn meta(&self, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
-        Ok(self.read()?.meta.get(key).cloned())
+    fn meta(&self, space: Namespace, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
+        Ok(self.read()?.meta.get(&(space, key.to_string())).cloned())
     }
 
     fn stats(&self) -> Result<StorageStats, PluginError> {
@@ -218,6 +289,7 @@ impl StorageBackend for MemoryStore {
             bytes: state.bytes,
             cache_hits: 0,
             cache_misses: 0,
+            ext: Default::default(),
         })
     }
 

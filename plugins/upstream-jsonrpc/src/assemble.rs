@@ -409,6 +409,8 @@ pub fn raw_block(
         receipts: ROption::from(receipts.map(RVec::from)),
         state_sync: ROption::from(state_sync.map(RVec::from)),
         tx_hashes,
+        senders: RVec::new(),
+        ext: Default::default(),
     }
 }
 

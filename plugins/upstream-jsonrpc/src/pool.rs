@@ -248,6 +248,7 @@ impl Pool {
                 number: head.number,
                 hash: head.hash,
                 endpoint: name.into(),
+                ext: Default::default(),
             })
     }
 
@@ -292,6 +293,7 @@ impl Pool {
                     errors: health.errors(),
                     faults: health.faults(),
                     latency_ms: health.latency_ms(),
+                    ext: Default::default(),
                 })
             })
             .collect()

@@ -144,8 +144,9 @@ impl Health {
     pub fn fault(&mut self, kind: FaultKind, now: Instant, options: &Options) {
         self.faults += 1;
         let share = match kind {
-            FaultKind::InvalidData | FaultKind::Disagreement => 0.5,
             FaultKind::Slow => 0.2,
+            // Invalid data, a disagreement, or a reason this plugin does not know.
+            _ => 0.5,
         };
         let current = self.penalty_now(now, options);
         self.penalty = current + share * (1.0 - current);

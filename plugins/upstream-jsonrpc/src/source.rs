@@ -249,6 +249,7 @@ impl UpstreamSource for JsonRpcUpstream {
         Ok(Fetched {
             blocks: blocks.into(),
             endpoint: endpoint.name().into(),
+            ext: Default::default(),
         })
     }
 

@@ -5,7 +5,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hypasis_devnet::{ChainConfig, chain::Chain, generator::ChainGenerator};
 use hypasis_plugin_api::{
-    BlockRange, Direction, Producer, RawBlock, Span, ValidationRequest, Verdict,
+    BlockRange, Direction, Outcome, Producer, RawBlock, Span, ValidationRequest,
 };
 use hypasis_validation_core::{Level, validate};
 
@@ -36,6 +36,8 @@ fn batch(
                 receipts: Some(block.receipts_rlp.to_vec().into()).into(),
                 state_sync: None.into(),
                 tx_hashes: Default::default(),
+                senders: Default::default(),
+                ext: Default::default(),
             }
         })
         .collect();
@@ -50,12 +52,14 @@ fn batch(
                     id: validator.id,
                     address: validator.address.0.0,
                     power: validator.power,
+                    ext: Default::default(),
                 })
                 .collect();
             Span {
                 id,
                 range: BlockRange::new(start, end),
                 producers: producers.into(),
+                ext: Default::default(),
             }
         })
         .collect();
@@ -67,6 +71,7 @@ fn batch(
         anchors: Vec::new().into(),
         checkpoints: Vec::new().into(),
         spans: spans.into(),
+        ext: Default::default(),
     };
     (spec, request)
 }
@@ -79,7 +84,7 @@ fn bench(c: &mut Criterion) {
     for level in [Level::Header, Level::Full] {
         assert!(matches!(
             validate(level, &spec, &request),
-            Ok(Verdict::Accepted { .. })
+            Ok(verdict) if verdict.outcome == Outcome::Accepted
         ));
         group.bench_function(format!("{level:?}, 1,024 headers (empty blocks)"), |b| {
             b.iter(|| validate(level, &spec, &request))
@@ -90,7 +95,7 @@ fn bench(c: &mut Criterion) {
     for level in [Level::Light, Level::Full] {
         assert!(matches!(
             validate(level, &spec, &request),
-            Ok(Verdict::Accepted { .. })
+            Ok(verdict) if verdict.outcome == Outcome::Accepted
         ));
         group.bench_function(format!("{level:?}, 64 blocks of ~100 transactions"), |b| {
             b.iter(|| validate(level, &spec, &request))

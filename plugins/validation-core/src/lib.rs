@@ -42,11 +42,11 @@ pub enum Level {
 impl Level {
     /// What the level reads beyond headers.
     pub fn requirements(self) -> Requirements {
-        Requirements {
-            bodies: self >= Level::Light,
-            receipts: self >= Level::Light,
-            spans: self == Level::Full,
-        }
+        Requirements::new(
+            self >= Level::Light,
+            self >= Level::Light,
+            self == Level::Full,
+        )
     }
 }
 
@@ -59,7 +59,7 @@ pub fn validate(
     let needs = level.requirements();
     let blocks = match decode::decode_all(request, needs) {
         Ok(blocks) => blocks,
-        Err(Reject::Block(rejection)) => return Ok(Verdict::Rejected(rejection)),
+        Err(Reject::Block(rejection)) => return Ok(Verdict::rejected(*rejection)),
         Err(Reject::Request(message)) => {
             return Err(PluginError::new(ErrorKind::InvalidInput, message));
         }
@@ -82,10 +82,8 @@ pub fn validate(
         Ok(())
     })();
     match outcome {
-        Ok(()) => Ok(Verdict::Accepted {
-            confirmed: confirmed.into(),
-        }),
-        Err(Reject::Block(rejection)) => Ok(Verdict::Rejected(rejection)),
+        Ok(()) => Ok(Verdict::accepted(confirmed)),
+        Err(Reject::Block(rejection)) => Ok(Verdict::rejected(*rejection)),
         Err(Reject::Request(message)) => Err(PluginError::new(ErrorKind::InvalidInput, message)),
     }
 }
@@ -97,14 +95,10 @@ pub fn validate_headers_and_consensus(
     spec: &ChainSpec,
     request: &ValidationRequest,
 ) -> Result<Verdict, PluginError> {
-    let needs = Requirements {
-        bodies: false,
-        receipts: false,
-        spans: true,
-    };
+    let needs = Requirements::new(false, false, true);
     let blocks = match decode::decode_all(request, needs) {
         Ok(blocks) => blocks,
-        Err(Reject::Block(rejection)) => return Ok(Verdict::Rejected(rejection)),
+        Err(Reject::Block(rejection)) => return Ok(Verdict::rejected(*rejection)),
         Err(Reject::Request(message)) => {
             return Err(PluginError::new(ErrorKind::InvalidInput, message));
         }
@@ -112,10 +106,8 @@ pub fn validate_headers_and_consensus(
     let outcome = header::check(&blocks, request)
         .and_then(|confirmed| consensus::check(&blocks, request, spec).map(|()| confirmed));
     match outcome {
-        Ok(confirmed) => Ok(Verdict::Accepted {
-            confirmed: confirmed.into(),
-        }),
-        Err(Reject::Block(rejection)) => Ok(Verdict::Rejected(rejection)),
+        Ok(confirmed) => Ok(Verdict::accepted(confirmed)),
+        Err(Reject::Block(rejection)) => Ok(Verdict::rejected(*rejection)),
         Err(Reject::Request(message)) => Err(PluginError::new(ErrorKind::InvalidInput, message)),
     }
 }

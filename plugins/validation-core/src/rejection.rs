@@ -6,7 +6,7 @@ use hypasis_plugin_api::Rejection;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reject {
     /// A block failed: it must not be stored as verified.
-    Block(Rejection),
+    Block(Box<Rejection>),
     /// The request cannot be validated as given (the host's mistake).
     Request(String),
 }
@@ -18,10 +18,10 @@ pub fn mismatch(
     expected: impl std::fmt::Display,
     found: impl std::fmt::Display,
 ) -> Reject {
-    Reject::Block(Rejection {
+    Reject::Block(Box::new(Rejection::new(
         number,
-        field: field.into(),
-        expected: expected.to_string().into(),
-        found: found.to_string().into(),
-    })
+        field,
+        expected.to_string(),
+        found.to_string(),
+    )))
 }

@@ -35,6 +35,8 @@ fn request() -> ValidationRequest {
                 receipts: None.into(),
                 state_sync: None.into(),
                 tx_hashes: Default::default(),
+                senders: Default::default(),
+                ext: Default::default(),
             }
         })
         .collect();
@@ -53,6 +55,7 @@ fn request() -> ValidationRequest {
                 .0
                 .0,
             power: producer["power"].as_u64().unwrap(),
+            ext: Default::default(),
         })
         .collect();
     let checkpoint = fixture("checkpoint.json");
@@ -74,14 +77,17 @@ fn request() -> ValidationRequest {
                 .parse::<B256>()
                 .unwrap()
                 .0,
+            ext: Default::default(),
         }]
         .into(),
         spans: vec![Span {
             id: 1536,
             range: BlockRange::new(9_824_256, 9_830_655),
             producers: producers.into(),
+            ext: Default::default(),
         }]
         .into(),
+        ext: Default::default(),
     }
 }
 
@@ -90,9 +96,7 @@ fn real_mainnet_headers_pass_full_consensus() {
     let verdict = validate_headers_and_consensus(&ChainSpec::mainnet(), &request()).unwrap();
     assert_eq!(
         verdict,
-        Verdict::Accepted {
-            confirmed: vec![BlockRange::new(9_825_948, 9_827_227)].into()
-        }
+        Verdict::accepted(vec![BlockRange::new(9_825_948, 9_827_227)])
     );
 }
 
@@ -103,8 +107,11 @@ fn a_wrong_span_is_caught_on_real_data() {
     let mut span = request.spans[0].clone();
     let removed = span.producers.remove(0);
     request.spans = vec![span].into();
-    match validate_headers_and_consensus(&ChainSpec::mainnet(), &request).unwrap() {
-        Verdict::Rejected(rejection) => {
+    match validate_headers_and_consensus(&ChainSpec::mainnet(), &request)
+        .unwrap()
+        .into_result()
+    {
+        Err(rejection) => {
             assert!(
                 rejection.field.as_str() == "seal"
                     || rejection.field.as_str() == "validators"

@@ -15,7 +15,8 @@ use hypasis_devnet::{
     generator::ChainGenerator,
 };
 use hypasis_plugin_api::{
-    BlockRange, Checkpoint, Direction, Producer, RawBlock, Span, ValidationRequest, Verdict,
+    BlockRange, Checkpoint, Direction, Outcome, Producer, RawBlock, Span, ValidationRequest,
+    Verdict,
 };
 use hypasis_polygon::{
     ChainSpec,
@@ -101,6 +102,8 @@ fn raw(block: &DevBlock) -> RawBlock {
             .map(|bor| bor.rlp.to_vec().into())
             .into(),
         tx_hashes: Default::default(),
+        senders: Default::default(),
+        ext: Default::default(),
     }
 }
 
@@ -208,12 +211,14 @@ fn fixture() -> (Chain, ChainSpec, Vec<Span>) {
                     id: validator.id,
                     address: validator.address.0.0,
                     power: validator.power,
+                    ext: Default::default(),
                 })
                 .collect();
             Span {
                 id,
                 range: BlockRange::new(start, end),
                 producers: producers.into(),
+                ext: Default::default(),
             }
         })
         .collect();
@@ -230,6 +235,7 @@ fn checkpoint_over(blocks: &[DevBlock]) -> Checkpoint {
         id: 10_000,
         range: BlockRange::new(blocks[0].number(), blocks[blocks.len() - 1].number()),
         root: checkpoint_root(&leaves).unwrap().0,
+        ext: Default::default(),
     }
 }
 
@@ -245,8 +251,9 @@ fn batch_request(
         parent: None.into(),
         child: None.into(),
         anchors: Vec::new().into(),
-        checkpoints: vec![*checkpoint].into(),
+        checkpoints: vec![checkpoint.clone()].into(),
         spans: spans.to_vec().into(),
+        ext: Default::default(),
     }
 }
 
@@ -280,9 +287,7 @@ fn each_level_rejects_exactly_the_fields_it_covers() {
         };
         assert_eq!(
             verdict,
-            Verdict::Accepted {
-                confirmed: expected.into()
-            },
+            Verdict::accepted(expected),
             "{level:?} on the honest batch"
         );
     }
@@ -295,9 +300,9 @@ fn each_level_rejects_exactly_the_fields_it_covers() {
         batch[at] = lie;
         for (level, accepted) in LEVELS.iter().zip(row.accepted) {
             let verdict = validate(*level, &spec, &request(&batch)).unwrap();
-            let ok = match (&verdict, accepted) {
-                (Verdict::Accepted { .. }, true) => true,
-                (Verdict::Rejected(rejection), false) => {
+            let ok = match (verdict.clone().into_result(), accepted) {
+                (Ok(_), true) => true,
+                (Err(rejection), false) => {
                     // The lowest rejecting level names the field.
                     let lowest = row.accepted.iter().position(|accepts| !accepts)
                         == LEVELS.iter().position(|l| l == level);
@@ -382,12 +387,15 @@ fn a_receipt_bloom_that_disagrees_with_its_logs_is_caught_by_full_only() {
     for level in [Level::None, Level::Header, Level::Light] {
         let verdict = validate(level, &spec, &request).unwrap();
         assert!(
-            matches!(verdict, Verdict::Accepted { .. }),
+            verdict.outcome == Outcome::Accepted,
             "{level:?}: {verdict:?}"
         );
     }
-    match validate(Level::Full, &spec, &request).unwrap() {
-        Verdict::Rejected(rejection) => {
+    match validate(Level::Full, &spec, &request)
+        .unwrap()
+        .into_result()
+    {
+        Err(rejection) => {
             assert_eq!(
                 rejection.field.as_str(),
                 format!("receipts[{index}].logsBloom")

@@ -152,22 +152,17 @@ fn checkpoints(
             );
         }
     };
-    let verified = ctx
-        .store
-        .intervals(crate::sync::VERIFIED)
-        .unwrap_or_default();
+    let verified = ctx.coverage().verified.clone();
     let list: Vec<Value> = ctx
-        .checkpoints
-        .as_ref()
-        .map(|book| book.all())
-        .unwrap_or_default()
+        .checkpoints()
         .into_iter()
         .rev()
         .take(limit)
         .map(|checkpoint| {
-            let covered = verified
-                .iter()
-                .any(|range| range.start <= checkpoint.start && checkpoint.end <= range.end);
+            let covered = verified.contains_range(hypasis_plugin_api::BlockRange::new(
+                checkpoint.start,
+                checkpoint.end,
+            ));
             let mut json = status::checkpoint_json(&checkpoint);
             json["stored_and_verified"] = Value::Bool(covered);
             json

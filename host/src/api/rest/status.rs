@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::{
     api::{context::ApiContext, history::RatePoint},
     checkpoints::L1Checkpoint,
-    sync::{UNCONFIRMED, VERIFIED},
 };
 
 /// Peers of one client version.
@@ -49,10 +48,10 @@ pub fn checkpoint_json(checkpoint: &L1Checkpoint) -> Value {
     })
 }
 
-fn sum_ranges(ctx: &ApiContext, set: &str) -> (u64, Vec<Value>) {
-    let ranges = ctx.store.intervals(set).unwrap_or_default();
-    let blocks = ranges.iter().map(|range| range.len()).sum();
-    let list = ranges
+fn sum_ranges(set: &hypasis_plugin_api::IntervalSet) -> (u64, Vec<Value>) {
+    let blocks = set.count();
+    let list = set
+        .ranges()
         .iter()
         .map(|range| json!({"start": range.start, "end": range.end}))
         .collect();
@@ -63,13 +62,12 @@ fn sum_ranges(ctx: &ApiContext, set: &str) -> (u64, Vec<Value>) {
 pub fn status(ctx: &ApiContext) -> Value {
     let head = ctx.head.as_ref().and_then(|head| head.head());
     let sync = ctx.sync.as_ref().map(|status| status.read().clone());
-    let milestone = ctx
-        .sync
-        .as_ref()
-        .and_then(|status| status.read().milestone.clone());
+    let milestone = ctx.safe();
     let latest: Option<RatePoint> = ctx.history.latest();
-    let (verified_blocks, verified_ranges) = sum_ranges(ctx, VERIFIED);
-    let (unconfirmed_blocks, _) = sum_ranges(ctx, UNCONFIRMED);
+    let coverage = ctx.coverage();
+    let (verified_blocks, verified_ranges) = sum_ranges(&coverage.verified);
+    let (unconfirmed_blocks, _) = sum_ranges(&coverage.unconfirmed);
+    let (unlinked_blocks, _) = sum_ranges(&coverage.unlinked);
     let stored_blocks = ctx.store.stats().map(|stats| stats.blocks).ok();
     let floor = ctx.settings.floor;
     let forward = sync.as_ref().map(|status| {
@@ -112,9 +110,7 @@ pub fn status(ctx: &ApiContext) -> Value {
         })
     });
     let checkpoint = ctx
-        .checkpoints
-        .as_ref()
-        .and_then(|book| book.newest())
+        .finalized()
         .map(|checkpoint| checkpoint_json(&checkpoint));
     let upstreams: Vec<Value> = ctx
         .upstream
@@ -163,6 +159,7 @@ pub fn status(ctx: &ApiContext) -> Value {
             "stored_blocks": stored_blocks,
             "verified_blocks": verified_blocks,
             "unconfirmed_blocks": unconfirmed_blocks,
+            "unlinked_blocks": unlinked_blocks,
             "verified_ranges": verified_ranges,
         },
         "checkpoint": checkpoint,

@@ -251,18 +251,10 @@ fn tag_number(ctx: &ApiContext, tag: BlockTag) -> Option<u64> {
     match tag {
         BlockTag::Latest => head.map(|head| head.number),
         BlockTag::Earliest => head.map(|head| head.earliest),
-        BlockTag::Safe if ctx.is_syncing_host() => ctx.sync.as_ref().and_then(|status| {
-            status
-                .read()
-                .milestone
-                .as_ref()
-                .map(|milestone| milestone.end)
-        }),
-        BlockTag::Finalized if ctx.is_syncing_host() => ctx
-            .checkpoints
-            .as_ref()
-            .and_then(|book| book.newest())
-            .map(|checkpoint| checkpoint.end),
+        BlockTag::Safe if ctx.is_syncing_host() => ctx.safe().map(|milestone| milestone.end),
+        BlockTag::Finalized if ctx.is_syncing_host() => {
+            ctx.finalized().map(|checkpoint| checkpoint.end)
+        }
         // An imported chain is final as imported.
         BlockTag::Safe | BlockTag::Finalized => head.map(|head| head.number),
     }
@@ -462,15 +454,10 @@ fn block_status(ctx: &ApiContext, id: BlockId) -> CallResult {
         return Ok(null());
     };
     let canonical = ctx.canonical_hash(number)? == Some(hash);
-    let contains = |set: &str| -> Result<bool, RpcError> {
-        Ok(ctx
-            .store
-            .intervals(set)?
-            .iter()
-            .any(|range| range.contains(number)))
-    };
-    let verified = canonical && contains(crate::sync::VERIFIED)?;
-    let unconfirmed = canonical && contains(crate::sync::UNCONFIRMED)?;
+    let coverage = ctx.coverage();
+    let verified = canonical && coverage.verified.contains(number);
+    let unconfirmed =
+        canonical && (coverage.unconfirmed.contains(number) || coverage.unlinked.contains(number));
     let imported = !ctx.is_syncing_host() && canonical;
     value(json!({
         "number": quantity(number),
@@ -483,23 +470,26 @@ fn block_status(ctx: &ApiContext, id: BlockId) -> CallResult {
 }
 
 fn coverage(ctx: &ApiContext) -> CallResult {
-    let ranges = |set: &str| -> Result<(Value, u64), RpcError> {
-        let list = ctx.store.intervals(set)?;
-        let blocks = list.iter().map(|range| range.len()).sum();
-        let json = list
+    let ranges = |set: &hypasis_plugin_api::IntervalSet| -> (Value, u64) {
+        let json = set
+            .ranges()
             .iter()
             .map(|range| json!({"start": quantity(range.start), "end": quantity(range.end)}))
             .collect();
-        Ok((Value::Array(json), blocks))
+        (Value::Array(json), set.count())
     };
-    let (verified, verified_blocks) = ranges(crate::sync::VERIFIED)?;
-    let (unconfirmed, unconfirmed_blocks) = ranges(crate::sync::UNCONFIRMED)?;
+    let coverage = ctx.coverage();
+    let (verified, verified_blocks) = ranges(&coverage.verified);
+    let (unconfirmed, unconfirmed_blocks) = ranges(&coverage.unconfirmed);
+    let (unlinked, unlinked_blocks) = ranges(&coverage.unlinked);
     let head = ctx.head.as_ref().and_then(|head| head.head());
     value(json!({
         "verified": verified,
         "verifiedBlocks": quantity(verified_blocks),
         "unconfirmed": unconfirmed,
         "unconfirmedBlocks": quantity(unconfirmed_blocks),
+        "unlinked": unlinked,
+        "unlinkedBlocks": quantity(unlinked_blocks),
         "earliest": head.map(|head| quantity(head.earliest)),
         "latest": head.map(|head| quantity(head.number)),
     }))

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use warp::ws::{Message, WebSocket};
 
 use super::protocol::{CallResult, Response, RpcError, raw};
-use crate::{api::context::ApiContext, block_store::BlockStore, head::ServedHead};
+use crate::{api::context::ApiContext, block_store::BlockStore, chain_state::ServedHead};
 
 /// Most headers sent for one head change; a bigger jump sends the newest only.
 pub const MAX_BACKFILL: u64 = 64;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use hypasis_plugin_sdk::api::{RawBlock, StoredBlock, reexports::abi_stable::std_types::ROption};
+use hypasis_plugin_sdk::api::{RawBlock, reexports::abi_stable::std_types::ROption};
 
 /// Blocks per write batch.
 pub const BATCH: u64 = 256;
@@ -67,23 +67,21 @@ fn block_hash(number: u64) -> [u8; 32] {
     Rng(number.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1).hash()
 }
 
-pub fn make_batch(rng: &mut Rng, first: u64) -> Vec<StoredBlock> {
+pub fn make_batch(rng: &mut Rng, first: u64) -> Vec<RawBlock> {
     (first..first + BATCH)
-        .map(|number| StoredBlock {
-            block: RawBlock {
-                number,
-                hash: block_hash(number),
-                header: rng.filler(HEADER).into(),
-                body: ROption::RSome(rng.filler(BODY).into()),
-                receipts: ROption::RSome(rng.filler(RECEIPTS).into()),
-                state_sync: if number % 64 == 0 {
-                    ROption::RSome(rng.filler(STATE_SYNC).into())
-                } else {
-                    ROption::RNone
-                },
-                tx_hashes: Default::default(),
+        .map(|number| RawBlock {
+            number,
+            hash: block_hash(number),
+            header: rng.filler(HEADER).into(),
+            body: ROption::RSome(rng.filler(BODY).into()),
+            receipts: ROption::RSome(rng.filler(RECEIPTS).into()),
+            state_sync: if number % 64 == 0 {
+                ROption::RSome(rng.filler(STATE_SYNC).into())
+            } else {
+                ROption::RNone
             },
             tx_hashes: (0..TXS).map(|_| rng.hash()).collect(),
+            ..Default::default()
         })
         .collect()
 }

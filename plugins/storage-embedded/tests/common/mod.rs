@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use hypasis_plugin_sdk::{
     PluginError, StorageBackend,
     api::{
-        BlockPart, BlockRange, H256, IntervalChange, MetaChange, RawBlock, StoredBlock, TxLocation,
+        BlockPart, BlockRange, H256, IntervalChange, MetaChange, Namespace, RawBlock, TxLocation,
         WriteBatch,
         reexports::abi_stable::std_types::{ROption, RString, RVec},
     },
@@ -48,8 +48,9 @@ pub fn hash(tag: u8, a: u64, b: u64) -> H256 {
 }
 
 /// Block `number` of fork `variant`, with `txs` transactions and all parts
-/// but state sync (present when `variant` is odd).
-pub fn block(number: u64, variant: u64, txs: u64) -> StoredBlock {
+/// but state sync (present when `variant` is odd); every third block comes
+/// with its senders.
+pub fn block(number: u64, variant: u64, txs: u64) -> RawBlock {
     let block_hash = hash(1, number, variant);
     let part = |tag: u8, len: usize| -> RVec<u8> {
         let mut bytes = vec![tag; len];
@@ -57,23 +58,33 @@ pub fn block(number: u64, variant: u64, txs: u64) -> StoredBlock {
         bytes[8..16].copy_from_slice(&variant.to_be_bytes());
         bytes.into()
     };
-    StoredBlock {
-        block: RawBlock {
-            number,
-            hash: block_hash,
-            header: part(0xf9, 120),
-            body: ROption::RSome(part(0xb0, 200 + (number % 7) as usize)),
-            receipts: ROption::RSome(part(0xc0, 150)),
-            state_sync: if variant % 2 == 1 {
-                ROption::RSome(part(0x55, 40))
-            } else {
-                ROption::RNone
-            },
-            tx_hashes: Default::default(),
+    RawBlock {
+        number,
+        hash: block_hash,
+        header: part(0xf9, 120),
+        body: ROption::RSome(part(0xb0, 200 + (number % 7) as usize)),
+        receipts: ROption::RSome(part(0xc0, 150)),
+        state_sync: if variant % 2 == 1 {
+            ROption::RSome(part(0x55, 40))
+        } else {
+            ROption::RNone
         },
         tx_hashes: (0..txs)
             .map(|index| hash(2, number * 1000 + index, variant))
             .collect(),
+        senders: if number.is_multiple_of(3) {
+            (0..txs)
+                .map(|index| {
+                    let mut sender = [0u8; 20];
+                    sender[..8].copy_from_slice(&(number * 1000 + index).to_be_bytes());
+                    sender[19] = variant as u8;
+                    sender
+                })
+                .collect()
+        } else {
+            RVec::new()
+        },
+        ext: Default::default(),
     }
 }
 
@@ -81,22 +92,33 @@ pub fn range(start: u64, end: u64) -> BlockRange {
     BlockRange::new(start, end)
 }
 
+/// A change to chain interval set `set`.
 pub fn intervals(set: &str, add: &[BlockRange], remove: &[BlockRange]) -> IntervalChange {
     IntervalChange {
+        space: Namespace::Chain,
         set: RString::from(set),
         add: RVec::from(add.to_vec()),
         remove: RVec::from(remove.to_vec()),
+        ext: Default::default(),
     }
 }
 
+/// A change to host metadata `key`.
 pub fn meta(key: &str, value: Option<&[u8]>) -> MetaChange {
+    meta_in(Namespace::Host, key, value)
+}
+
+/// A change to metadata `key` of `space`.
+pub fn meta_in(space: Namespace, key: &str, value: Option<&[u8]>) -> MetaChange {
     MetaChange {
+        space,
         key: RString::from(key),
         value: value.map(|value| RVec::from(value.to_vec())).into(),
+        ext: Default::default(),
     }
 }
 
-pub fn batch(blocks: Vec<StoredBlock>) -> WriteBatch {
+pub fn batch(blocks: Vec<RawBlock>) -> WriteBatch {
     WriteBatch {
         blocks: RVec::from(blocks),
         ..WriteBatch::default()
@@ -127,8 +149,8 @@ pub struct Universe {
     pub numbers: BTreeSet<u64>,
     pub blocks: BTreeSet<H256>,
     pub txs: BTreeSet<H256>,
-    pub sets: BTreeSet<String>,
-    pub keys: BTreeSet<String>,
+    pub sets: BTreeSet<(Namespace, String)>,
+    pub keys: BTreeSet<(Namespace, String)>,
 }
 
 impl Universe {
@@ -138,19 +160,25 @@ impl Universe {
             self.numbers.insert(number);
             self.numbers.insert(number.saturating_add(1));
         }
-        for stored in batch.blocks.iter() {
-            self.numbers.insert(stored.block.number);
-            self.blocks.insert(stored.block.hash);
-            self.txs.extend(stored.tx_hashes.iter().copied());
+        for block in batch.blocks.iter() {
+            self.numbers.insert(block.number);
+            self.blocks.insert(block.hash);
+            self.txs.extend(block.tx_hashes.iter().copied());
+        }
+        for list in batch.senders.iter() {
+            self.blocks.insert(list.block.hash);
         }
         for change in batch.intervals.iter() {
-            self.sets.insert(change.set.to_string());
+            self.sets.insert((change.space, change.set.to_string()));
         }
         for change in batch.meta.iter() {
-            self.keys.insert(change.key.to_string());
+            self.keys.insert((change.space, change.key.to_string()));
         }
     }
 }
+
+/// A key in one namespace.
+pub type SpacedKey = (Namespace, String);
 
 /// What a store answers about a [`Universe`].
 #[derive(Debug, PartialEq, Eq)]
@@ -159,8 +187,8 @@ pub struct Observation {
     pub numbers: Vec<(H256, Option<u64>)>,
     pub parts: Vec<(BlockPart, Vec<Option<Vec<u8>>>)>,
     pub txs: Vec<(H256, Option<TxLocation>)>,
-    pub sets: Vec<(String, Vec<BlockRange>)>,
-    pub meta: Vec<(String, Option<Vec<u8>>)>,
+    pub sets: Vec<(SpacedKey, Vec<BlockRange>)>,
+    pub meta: Vec<(SpacedKey, Option<Vec<u8>>)>,
     pub blocks: u64,
 }
 
@@ -173,6 +201,8 @@ pub fn observe(store: &dyn StorageBackend, universe: &Universe) -> Observation {
         BlockPart::Body,
         BlockPart::Receipts,
         BlockPart::StateSync,
+        BlockPart::TxHashes,
+        BlockPart::Senders,
     ]
     .into_iter()
     .map(|part| {
@@ -203,12 +233,20 @@ pub fn observe(store: &dyn StorageBackend, universe: &Universe) -> Observation {
         sets: universe
             .sets
             .iter()
-            .map(|set| (set.clone(), ok(store.intervals(set)).to_vec()))
+            .map(|(space, set)| {
+                (
+                    (*space, set.clone()),
+                    ok(store.intervals(*space, set)).to_vec(),
+                )
+            })
             .collect(),
         meta: universe
             .keys
             .iter()
-            .map(|key| (key.clone(), ok(store.meta(key)).map(|value| value.to_vec())))
+            .map(|(space, key)| {
+                let value = ok(store.meta(*space, key)).map(|value| value.to_vec());
+                ((*space, key.clone()), value)
+            })
             .collect(),
         blocks: ok(store.stats()).blocks,
     }
@@ -243,7 +281,9 @@ impl Observation {
             }
         }
         for (tx, at) in &self.txs {
-            let at = at.map(|at| (at.number, short(&at.block_hash), at.index));
+            let at = at
+                .as_ref()
+                .map(|at| (at.number, short(&at.block_hash), at.index));
             lines.push(format!("transaction {}: {at:?}", short(tx)));
         }
         for (set, ranges) in &self.sets {

@@ -75,6 +75,7 @@ pub fn everything(start: u64, end: u64) -> FetchRequest {
         bodies: true,
         receipts: true,
         avoid: Vec::new().into(),
+        ext: Default::default(),
     }
 }
 

@@ -2,11 +2,7 @@
 
 use std::time::Duration;
 
-use hypasis_plugin_sdk::{
-    UpstreamSource,
-    api::{FetchRequest, PluginInstance},
-    upstream_instance,
-};
+use hypasis_plugin_sdk::{UpstreamSource, api::FetchRequest, upstream_instance};
 use hypasis_polygon::{roots::body_transactions, state_sync::STATE_SYNC_TX_TYPE};
 
 use crate::common::{assert_identical, devnet, everything, quick_options, upstream};
@@ -116,7 +112,7 @@ async fn blocks_are_byte_identical_across_jaipur_cancun_and_madhugiri() {
 async fn through_the_plugin_interface_on_the_plugin_runtime() {
     let devnet = devnet(300, 2, STILL).await;
     devnet.set_growing(false);
-    let PluginInstance::Upstream(plugin) = upstream_instance(
+    let Some(plugin) = upstream_instance(
         hypasis_upstream_jsonrpc::JsonRpcUpstream::new(
             hypasis_upstream_jsonrpc::Settings {
                 endpoints: devnet.upstream_urls(),
@@ -125,7 +121,9 @@ async fn through_the_plugin_interface_on_the_plugin_runtime() {
             quick_options(),
         )
         .unwrap(),
-    ) else {
+    )
+    .upstream
+    .into_option() else {
         panic!("an upstream instance");
     };
     let fetched = plugin

@@ -19,11 +19,11 @@ pub struct AbiStamp {
 
 #[cfg(not(feature = "drifted"))]
 #[no_mangle]
-pub static HYPASIS_PLUGIN_ABI: AbiStamp = AbiStamp { magic: *b"HYPASIS\0", major: 1, minor: 0 };
+pub static HYPASIS_PLUGIN_ABI: AbiStamp = AbiStamp { magic: *b"HYPASIS\0", major: 2, minor: 0 };
 
 #[cfg(feature = "drifted")]
 #[no_mangle]
-pub static HYPASIS_PLUGIN_ABI: AbiStamp = AbiStamp { magic: *b"HYPASIS\0", major: 2, minor: 0 };
+pub static HYPASIS_PLUGIN_ABI: AbiStamp = AbiStamp { magic: *b"HYPASIS\0", major: 3, minor: 0 };
 
 /// An older/modified `PluginInfo`: the kind is a bare integer and there is
 /// no ABI field.
@@ -50,9 +50,9 @@ impl RootModule for PluginModuleRef {
     const BASE_NAME: &'static str = "hypasis_plugin";
     const NAME: &'static str = "hypasis_plugin";
     #[cfg(not(feature = "drifted"))]
-    const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.0.0");
-    #[cfg(feature = "drifted")]
     const VERSION_STRINGS: VersionStrings = VersionStrings::new("2.0.0");
+    #[cfg(feature = "drifted")]
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new("3.0.0");
 }
 
 extern "C" fn info() -> PluginInfo {

@@ -15,11 +15,14 @@ use std::{
 use hypasis_plugin_sdk::{
     ErrorKind, PluginConfig, PluginError, StorageBackend,
     api::{
-        BlockPart, BlockRange, H256, PluginInstance, RawBlock, StorageStats, TxLocation,
+        ABI_VERSION, BlockPart, BlockRange, Extension, H256, IntervalSet, Namespace,
+        PluginInstance, RawBlock, StorageStats, StorageStatsExt, StorageStatsExt_TO, TxLocation,
         WriteBatch,
-        reexports::abi_stable::std_types::{ROption, RVec},
+        reexports::abi_stable::{
+            sabi_trait::TD_Opaque,
+            std_types::{RArc, ROption, RVec},
+        },
     },
-    intervals::IntervalSet,
     plugin_err, storage_instance,
 };
 
@@ -35,8 +38,8 @@ struct Tables {
     by_number: BTreeMap<u64, RawBlock>,
     number_of: HashMap<H256, u64>,
     transactions: HashMap<H256, TxLocation>,
-    intervals: HashMap<String, IntervalSet>,
-    meta: HashMap<String, RVec<u8>>,
+    intervals: HashMap<(Namespace, String), IntervalSet>,
+    meta: HashMap<(Namespace, String), RVec<u8>>,
     batches: u64,
 }
 
@@ -64,24 +67,23 @@ impl StorageBackend for TeamStore {
             }
         }
         let count = batch.blocks.len();
-        for stored in batch.blocks {
-            let block = stored.block;
-            for (index, tx) in stored.tx_hashes.iter().enumerate() {
-                let location = TxLocation { number: block.number, block_hash: block.hash, index: index as u32 };
+        for block in batch.blocks {
+            for (index, tx) in block.tx_hashes.iter().enumerate() {
+                let location = TxLocation::new(block.number, block.hash, index as u32);
                 tables.transactions.insert(*tx, location);
             }
             tables.number_of.insert(block.hash, block.number);
             tables.by_number.insert(block.number, block);
         }
         for change in batch.intervals {
-            let set = tables.intervals.entry(change.set.into_string()).or_default();
+            let set = tables.intervals.entry((change.space, change.set.into_string())).or_default();
             change.remove.iter().for_each(|range| set.remove(*range));
             change.add.iter().for_each(|range| set.insert(*range));
         }
         for change in batch.meta {
             match change.value {
-                ROption::RSome(value) => tables.meta.insert(change.key.into_string(), value),
-                ROption::RNone => tables.meta.remove(change.key.as_str()),
+                ROption::RSome(value) => tables.meta.insert((change.space, change.key.into_string()), value),
+                ROption::RNone => tables.meta.remove(&(change.space, change.key.into_string())),
             };
         }
         tables.batches += 1;
@@ -120,6 +122,10 @@ impl StorageBackend for TeamStore {
                     BlockPart::Body => block.body.clone().into_option(),
                     BlockPart::Receipts => block.receipts.clone().into_option(),
                     BlockPart::StateSync => block.state_sync.clone().into_option(),
+                    // Transaction hashes and senders are kept as given; other parts are not stored.
+                    BlockPart::TxHashes if !block.tx_hashes.is_empty() => Some(block.tx_hashes.concat().into()),
+                    BlockPart::Senders if !block.senders.is_empty() => Some(block.senders.concat().into()),
+                    _ => None,
                 }
             })
             .map(ROption::from)
@@ -127,28 +133,46 @@ impl StorageBackend for TeamStore {
     }
 
     fn transaction(&self, tx_hash: &H256) -> Result<Option<TxLocation>, PluginError> {
-        Ok(self.tables()?.transactions.get(tx_hash).copied())
+        Ok(self.tables()?.transactions.get(tx_hash).cloned())
     }
 
-    fn intervals(&self, set: &str) -> Result<RVec<BlockRange>, PluginError> {
+    fn intervals(&self, space: Namespace, set: &str) -> Result<RVec<BlockRange>, PluginError> {
         let tables = self.tables()?;
-        Ok(tables.intervals.get(set).map(|set| set.ranges().iter().copied().collect()).unwrap_or_default())
+        Ok(tables.intervals.get(&(space, set.to_string())).map(|set| set.ranges().iter().copied().collect()).unwrap_or_default())
     }
 
-    fn meta(&self, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
+    fn meta(&self, space: Namespace, key: &str) -> Result<Option<RVec<u8>>, PluginError> {
         if self.panic_on_meta.as_deref() == Some(key) {
             panic!("team-storage: asked to panic on meta key `{key}`");
         }
-        Ok(self.tables()?.meta.get(key).cloned())
+        Ok(self.tables()?.meta.get(&(space, key.to_string())).cloned())
     }
 
     fn stats(&self) -> Result<StorageStats, PluginError> {
         let tables = self.tables()?;
-        Ok(StorageStats { blocks: tables.by_number.len() as u64, ..Default::default() })
+        // The counters come with an extension object, as a plugin that has
+        // nothing to add yet still may: a newer host reads the fields it
+        // added later as their defaults.
+        let ext = StorageStatsExt_TO::from_ptr(RArc::new(TeamStats), TD_Opaque);
+        Ok(StorageStats {
+            blocks: tables.by_number.len() as u64,
+            ext: Extension::some(ext),
+            ..Default::default()
+        })
     }
 
     fn shutdown(&self) -> Result<(), PluginError> {
         Ok(())
+    }
+}
+
+/// The extension of this backend's counters: nothing beyond what its ABI has.
+#[derive(Clone)]
+struct TeamStats;
+
+impl StorageStatsExt for TeamStats {
+    fn minor(&self) -> u32 {
+        ABI_VERSION.minor
     }
 }
 

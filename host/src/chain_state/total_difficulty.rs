@@ -18,6 +18,14 @@
 //!
 //! Headers missing from the store contribute nothing (and make the value a
 //! lower bound).
+//!
+//! The store is read only to find a first value (at start, or after a
+//! reorg deeper than the points kept in memory): as sync settles batches,
+//! [`TdTracker::advance`] adds their difficulties to the last point, and
+//! the last [`KEPT_POINTS`] heads are kept so a reorg or a milestone can
+//! rebase the value without reading a header.
+
+use std::collections::VecDeque;
 
 use alloy_primitives::{B256, U256};
 use hypasis_plugin_api::BlockPart;
@@ -48,11 +56,30 @@ struct Point {
     exact: bool,
 }
 
+/// How many settled heads are kept to rebase on after a reorg or a milestone.
+pub const KEPT_POINTS: usize = 4096;
+
+/// A block sync settled, with what the total difficulty needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettledBlock {
+    /// Its number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: B256,
+    /// Its parent's hash.
+    pub parent_hash: B256,
+    /// Its difficulty.
+    pub difficulty: U256,
+    /// Its timestamp.
+    pub timestamp: u64,
+}
+
 /// Follows the head's total difficulty as the head moves.
 #[derive(Debug, Default)]
 pub struct TdTracker {
     milestone: Option<Point>,
     last: Option<Point>,
+    recent: VecDeque<Point>,
 }
 
 impl TdTracker {
@@ -62,16 +89,98 @@ impl TdTracker {
     }
 
     /// Records the newest milestone: block `end` with hash `hash` has total
-    /// difficulty `td` (0 means Heimdall does not know it; ignored).
+    /// difficulty `td` (0 means Heimdall does not know it; ignored). When
+    /// `end` is among the kept heads, every kept value from it up is
+    /// rebased on the milestone's and becomes exact.
     pub fn set_milestone(&mut self, end: u64, hash: B256, td: u64) {
-        if td > 0 {
-            self.milestone = Some(Point {
-                number: end,
-                hash,
-                td: U256::from(td),
-                exact: true,
-            });
+        if td == 0 {
+            return;
         }
+        let td = U256::from(td);
+        self.milestone = Some(Point {
+            number: end,
+            hash,
+            td,
+            exact: true,
+        });
+        let Some(base) = self
+            .recent
+            .iter()
+            .find(|point| point.number == end && point.hash == hash)
+            .copied()
+        else {
+            return;
+        };
+        for point in self.recent.iter_mut().filter(|point| point.number >= end) {
+            point.td = point.td.saturating_sub(base.td).saturating_add(td);
+            point.exact = true;
+        }
+        // The last head is always the newest kept point.
+        if let (Some(last), Some(back)) = (&mut self.last, self.recent.back())
+            && last.hash == back.hash
+        {
+            *last = *back;
+        }
+    }
+
+    /// Adds settled blocks on top of the last head, without reading the
+    /// store. `None` when they do not extend it (nothing known yet, or a
+    /// block that is not the last head's child): then [`TdTracker::compute`].
+    pub fn advance(&mut self, blocks: &[SettledBlock]) -> Option<TotalDifficulty> {
+        let mut last = self.last?;
+        for block in blocks {
+            if block.number != last.number + 1 || block.parent_hash != last.hash {
+                return None;
+            }
+            last = Point {
+                number: block.number,
+                hash: block.hash,
+                td: last.td.saturating_add(block.difficulty),
+                exact: last.exact,
+            };
+            self.keep(last);
+        }
+        self.last = Some(last);
+        Some(TotalDifficulty {
+            value: last.td,
+            exact: last.exact,
+        })
+    }
+
+    /// Moves the head back to kept block `number` (`hash`) after a reorg;
+    /// false when it is not kept (then [`TdTracker::compute`]).
+    pub fn rewind(&mut self, number: u64, hash: B256) -> bool {
+        while let Some(point) = self.recent.back() {
+            if point.number <= number {
+                break;
+            }
+            self.recent.pop_back();
+        }
+        match self.recent.back() {
+            Some(point) if point.number == number && point.hash == hash => {
+                self.last = Some(*point);
+                true
+            }
+            _ => {
+                self.last = None;
+                false
+            }
+        }
+    }
+
+    /// The last head's total difficulty, if known.
+    pub fn last(&self) -> Option<TotalDifficulty> {
+        self.last.map(|point| TotalDifficulty {
+            value: point.td,
+            exact: point.exact,
+        })
+    }
+
+    fn keep(&mut self, point: Point) {
+        if self.recent.len() == KEPT_POINTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(point);
     }
 
     /// The total difficulty at the canonical block `head` (`head_hash`),
@@ -121,12 +230,15 @@ impl TdTracker {
         let (sum, complete) = sum_difficulties(store, from, head)?;
         exact &= complete;
         let value = start_td.saturating_add(sum);
-        self.last = Some(Point {
+        let point = Point {
             number: head,
             hash: head_hash,
             td: value,
             exact,
-        });
+        };
+        self.last = Some(point);
+        self.recent.clear();
+        self.keep(point);
         Ok(TotalDifficulty { value, exact })
     }
 }
@@ -237,6 +349,31 @@ mod tests {
                 .unwrap()
                 .exact
         );
+    }
+
+    #[test]
+    fn settled_blocks_advance_without_the_store_and_rebase_on_a_milestone() {
+        let store = MemoryStore::chain(60);
+        let mut tracker = TdTracker::new();
+        assert_eq!(tracker.advance(&store.settled(31, 32)), None);
+        tracker.compute(&store, 30, store.hash(30), 10).unwrap();
+        let td = tracker.advance(&store.settled(31, 40)).unwrap();
+        assert_eq!(td.value, expected(10, 40));
+        // Not a child of the head: refused.
+        assert_eq!(tracker.advance(&store.settled(45, 46)), None);
+        // A milestone at a kept block rebases every value above it.
+        tracker.set_milestone(35, store.hash(35), 1_000);
+        let td = tracker.last().unwrap();
+        assert!(td.exact);
+        assert_eq!(td.value, U256::from(1_000) + expected(36, 40));
+        // A reorg back to a kept block, then a new branch on it.
+        assert!(tracker.rewind(37, store.hash(37)));
+        assert_eq!(
+            tracker.last().unwrap().value,
+            U256::from(1_000) + expected(36, 37)
+        );
+        assert!(!tracker.rewind(5, store.hash(5)));
+        assert_eq!(tracker.last(), None);
     }
 
     #[test]

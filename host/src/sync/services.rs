@@ -1,24 +1,23 @@
-//! The shared machinery: fetch a range, validate it (on the blocking pool),
-//! and on rejection report the endpoint and try another; write a batch with
-//! its index entries; the status both directions report into.
+//! The shared machinery of both directions: fetch a range, validate it (on
+//! the blocking pool), and on rejection report the endpoint and try
+//! another; write a batch with its transaction index and book it.
 
 use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::{B256, keccak256};
 use hypasis_plugin_api::{
     BlockRange, BlockRef, Checkpoint, ChildLink, Direction, ErrorKind, FaultKind, FetchRequest,
-    RawBlock, Rejection, Span, StoredBlock, ValidationRequest, Verdict, WriteBatch,
+    Fetched, RawBlock, Rejection, Span, ValidationRequest, WriteBatch,
 };
 use hypasis_polygon::{ChainSpec, roots::body_transactions, state_sync::bor_receipt_tx_hash};
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
-use serde::Serialize;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{CheckpointBook, SpanBook, progress::Progress};
+use super::{SpanBook, ledger::Ledger, status::SyncStatus};
 use crate::{
-    checkpoints::HeimdallSource,
+    chain_state::{ChainState, SettledBlock},
+    checkpoints::{CheckpointTracker, L1Checkpoint},
     metrics::Metrics,
     plugins::{PluginCallError, StoragePlugin, UpstreamPlugin, ValidationPlugin},
 };
@@ -34,12 +33,12 @@ pub struct SyncServices {
     pub forward: Option<Arc<ValidationPlugin>>,
     /// Backward validation (backward sync off when `None`).
     pub backward: Option<Arc<ValidationPlugin>>,
-    /// Known checkpoints.
-    pub checkpoints: Arc<CheckpointBook>,
+    /// L1 checkpoints and Heimdall milestones.
+    pub tracker: Arc<CheckpointTracker>,
     /// Spans, for `full`.
     pub spans: Option<Arc<SpanBook>>,
-    /// Heimdall, for milestones.
-    pub heimdall: Option<HeimdallSource>,
+    /// What is stored, fed to the chain state.
+    pub ledger: Arc<Ledger>,
     /// Metrics.
     pub metrics: Metrics,
     /// The chain.
@@ -48,106 +47,14 @@ pub struct SyncServices {
     pub write_time: Arc<std::sync::atomic::AtomicU64>,
 }
 
-/// Sync's tunables (from `sync.*`).
-#[derive(Debug, Clone)]
-pub struct SyncSettings {
-    /// Blocks per forward batch.
-    pub batch_size: u64,
-    /// Backward checkpoint ranges fetched at once.
-    pub ranges_in_flight: usize,
-    /// Lowest block backward sync goes to.
-    pub floor: u64,
-    /// A configured anchor instead of the newest checkpoint.
-    pub anchor: Option<(u64, B256)>,
-    /// How long forward waits for a new head before asking again.
-    pub head_poll: Duration,
-    /// Endpoints tried for one batch before pausing.
-    pub max_attempts: usize,
-    /// How often progress is logged.
-    pub log_every: Duration,
-    /// Directions validating at `none`: their plugin confirms nothing, so
-    /// an anchor they establish is taken as the upstream serves it and
-    /// stored unconfirmed instead of being refused forever.
-    pub trusts_upstream: Vec<Direction>,
-}
-
-impl Default for SyncSettings {
-    fn default() -> Self {
-        SyncSettings {
-            batch_size: 256,
-            ranges_in_flight: 4,
-            floor: 0,
-            anchor: None,
-            head_poll: Duration::from_secs(2),
-            max_attempts: 4,
-            log_every: Duration::from_secs(5),
-            trusts_upstream: Vec::new(),
-        }
-    }
-}
-
-/// What each direction reports, for logs, `/health` and tests.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SyncStatus {
-    /// The anchor block.
-    pub anchor: Option<u64>,
-    /// Highest block stored by forward sync.
-    pub forward: Option<u64>,
-    /// Lowest block stored by backward sync.
-    pub backward: Option<u64>,
-    /// Best upstream head seen.
-    pub head: Option<u64>,
-    /// Whether the last upstream call succeeded.
-    pub upstream_healthy: bool,
-    /// The last sync error, if the last attempt failed.
-    pub last_error: Option<String>,
-    /// Forward caught up with the head.
-    pub forward_done: bool,
-    /// Backward reached its floor.
-    pub backward_done: bool,
-    /// Reorgs followed.
-    pub reorgs: u64,
-    /// Batches rejected by validation.
-    pub rejected_batches: u64,
-    /// Time spent waiting for the upstream (fetching, JSON, RLP rebuilding), in ms.
-    pub fetch_ms: u64,
-    /// Time spent validating, in ms.
-    pub validate_ms: u64,
-    /// Time spent writing to storage, in ms.
-    pub write_ms: u64,
-    /// Blocks stored by forward sync since start.
-    pub forward_blocks: u64,
-    /// Blocks stored by backward sync (the anchor's range included) since start.
-    pub backward_blocks: u64,
-    /// The newest Heimdall milestone seen (`safe` in the JSON-RPC API).
-    #[serde(skip)]
-    pub milestone: Option<crate::checkpoints::Milestone>,
-}
-
-/// The running sync: its status and its tasks.
-pub struct SyncHandle {
-    /// Shared status.
-    pub status: Arc<RwLock<SyncStatus>>,
-    /// The L1 checkpoints sync works with.
-    pub checkpoints: Arc<super::CheckpointBook>,
-    tasks: JoinSet<()>,
-}
-
-impl SyncHandle {
-    /// Waits for both directions to stop (after the shutdown token fires).
-    pub async fn join(mut self) {
-        while self.tasks.join_next().await.is_some() {}
-    }
-}
-
 /// Why one attempt at a range failed.
 #[derive(Debug)]
 pub enum RangeError {
     /// The first block does not link to the trusted parent: the stored tip
     /// may be on a dead fork.
-    ParentMismatch(Rejection),
+    ParentMismatch(Box<Rejection>),
     /// Every endpoint tried served blocks that failed validation.
-    Rejected(Rejection),
+    Rejected(Box<Rejection>),
     /// The upstream failed.
     Upstream(PluginCallError),
     /// Validation could not run, or storage failed.
@@ -188,9 +95,7 @@ pub struct Context {
 pub struct Prefetch {
     /// The range asked for.
     pub range: BlockRange,
-    /// When it was started.
-    pub started: std::time::Instant,
-    task: Option<tokio::task::JoinHandle<Result<hypasis_plugin_api::Fetched, PluginCallError>>>,
+    task: Option<tokio::task::JoinHandle<Result<Fetched, PluginCallError>>>,
 }
 
 impl Drop for Prefetch {
@@ -212,24 +117,63 @@ pub struct Verified {
     pub endpoint: String,
 }
 
+/// A fetch of the whole of `range`, bodies and receipts included.
+fn full_request(range: BlockRange, avoid: &[String]) -> FetchRequest {
+    FetchRequest {
+        start: range.start,
+        end: range.end,
+        bodies: true,
+        receipts: true,
+        avoid: avoid.iter().map(|name| name.as_str().into()).collect(),
+        ext: Default::default(),
+    }
+}
+
+/// A checkpoint as validation plugins take it.
+pub fn plugin_checkpoint(checkpoint: &L1Checkpoint) -> Checkpoint {
+    Checkpoint {
+        id: checkpoint.header_block_id,
+        range: BlockRange::new(checkpoint.start, checkpoint.end),
+        root: checkpoint.root.0,
+        ext: Default::default(),
+    }
+}
+
 impl SyncServices {
     fn validation(&self, direction: Direction) -> Option<&Arc<ValidationPlugin>> {
         match direction {
             Direction::Forward => self.forward.as_ref(),
             Direction::Backward => self.backward.as_ref(),
+            _ => None,
         }
     }
 
+    /// The chain state sync feeds.
+    pub fn state(&self) -> &Arc<ChainState> {
+        self.ledger.state()
+    }
+
+    /// Known checkpoints wholly inside `range`, as validation takes them.
+    pub fn checkpoints_inside(&self, range: BlockRange) -> Vec<Checkpoint> {
+        self.state()
+            .checkpoints_inside(range)
+            .iter()
+            .map(plugin_checkpoint)
+            .collect()
+    }
+
     /// Fetches `range`, validates it with `context`, and retries from other
-    /// endpoints when one serves blocks that fail.
+    /// endpoints when one serves blocks that fail. `avoid` starts out with
+    /// endpoints already caught on this range.
     pub async fn fetch_verified(
         &self,
         range: BlockRange,
         context: &Context,
         max_attempts: usize,
         status: &RwLock<SyncStatus>,
+        avoid: Vec<String>,
     ) -> Result<Verified, RangeError> {
-        self.fetch_verified_from(range, context, max_attempts, status, None)
+        self.fetch_verified_from(range, context, max_attempts, status, None, avoid)
             .await
     }
 
@@ -237,22 +181,23 @@ impl SyncServices {
     /// [`SyncServices::fetch_verified_from`] to take up later.
     pub fn prefetch(&self, range: BlockRange) -> Prefetch {
         let upstream = Arc::clone(&self.upstream);
-        let started = std::time::Instant::now();
-        let task = tokio::spawn(async move {
-            upstream
-                .fetch(FetchRequest {
-                    start: range.start,
-                    end: range.end,
-                    bodies: true,
-                    receipts: true,
-                    avoid: Default::default(),
-                })
-                .await
-        });
+        let task = tokio::spawn(async move { upstream.fetch(full_request(range, &[])).await });
         Prefetch {
             range,
-            started,
             task: Some(task),
+        }
+    }
+
+    async fn spans_for(&self, range: BlockRange, needed: bool) -> Result<Vec<Span>, RangeError> {
+        match (&self.spans, needed) {
+            (Some(book), true) => book
+                .covering(range)
+                .await
+                .map_err(|error| RangeError::Internal(error.to_string())),
+            (None, true) => Err(RangeError::Internal(
+                "the validation level needs spans but heimdall.url is not set".into(),
+            )),
+            _ => Ok(Vec::new()),
         }
     }
 
@@ -265,50 +210,25 @@ impl SyncServices {
         max_attempts: usize,
         status: &RwLock<SyncStatus>,
         mut prefetched: Option<Prefetch>,
+        mut avoid: Vec<String>,
     ) -> Result<Verified, RangeError> {
         let validation = self.validation(context.direction).ok_or_else(|| {
             RangeError::Internal("no validation plugin for this direction".into())
         })?;
         let needs = validation.requirements();
-        let spans: Vec<Span> = match (&self.spans, needs.spans) {
-            (Some(book), true) => book
-                .covering(range)
-                .await
-                .map_err(|error| RangeError::Internal(error.to_string()))?,
-            (None, true) => {
-                return Err(RangeError::Internal(
-                    "the validation level needs spans but heimdall.url is not set".into(),
-                ));
-            }
-            _ => Vec::new(),
-        };
-        let mut avoid: Vec<String> = Vec::new();
+        let spans = self.spans_for(range, needs.spans).await?;
         let mut last_rejection = None;
         for _ in 0..max_attempts.max(1) {
             let fetch_started = std::time::Instant::now();
-            let fetched = match prefetched.take().filter(|early| early.range == range) {
-                Some(mut early) => match early.task.take() {
-                    Some(task) => match task.await {
-                        Ok(fetched) => fetched,
-                        Err(error) => {
-                            return Err(RangeError::Internal(format!(
-                                "prefetch task failed: {error}"
-                            )));
-                        }
-                    },
-                    None => continue,
-                },
-                None => {
-                    self.upstream
-                        .fetch(FetchRequest {
-                            start: range.start,
-                            end: range.end,
-                            bodies: true,
-                            receipts: true,
-                            avoid: avoid.iter().map(|name| name.as_str().into()).collect(),
-                        })
-                        .await
-                }
+            let early = prefetched
+                .take()
+                .filter(|early| early.range == range && avoid.is_empty())
+                .and_then(|mut early| early.task.take());
+            let fetched = match early {
+                Some(task) => task.await.map_err(|error| {
+                    RangeError::Internal(format!("prefetch task failed: {error}"))
+                })?,
+                None => self.upstream.fetch(full_request(range, &avoid)).await,
             };
             let fetched = match fetched {
                 Ok(fetched) => {
@@ -337,29 +257,26 @@ impl SyncServices {
                 anchors: context.anchors.clone().into(),
                 checkpoints: context.checkpoints.clone().into(),
                 spans: spans.clone().into(),
+                ext: Default::default(),
             };
             let validate_started = std::time::Instant::now();
             let (verdict, blocks) =
                 super::verify::validate(Arc::clone(validation), request, !needs.spans).await?;
             status.write().validate_ms += validate_started.elapsed().as_millis() as u64;
-            match verdict.map_err(|error| RangeError::Internal(error.to_string()))? {
-                Verdict::Accepted { confirmed } => {
+            let verdict = verdict.map_err(|error| RangeError::Internal(error.to_string()))?;
+            match verdict.into_result() {
+                Ok(confirmed) => {
                     return Ok(Verified {
                         blocks,
                         confirmed: confirmed.into_vec(),
                         endpoint,
                     });
                 }
-                Verdict::Rejected(rejection) => {
-                    let direction = if context.direction == Direction::Forward {
-                        "forward"
-                    } else {
-                        "backward"
-                    };
+                Err(rejection) => {
                     self.metrics.rejected_batches.add(
                         1,
                         &[
-                            KeyValue::new("direction", direction),
+                            KeyValue::new("direction", context.direction.as_str()),
                             KeyValue::new("field", rejection.field.to_string()),
                         ],
                     );
@@ -384,24 +301,52 @@ impl SyncServices {
         ))
     }
 
-    /// Stores verified blocks with their transaction index and `extra` changes, atomically.
+    /// Stores verified blocks with their transaction index and the rest of
+    /// `batch`, atomically, then books its interval changes. Returns what
+    /// the chain state needs of each block.
     pub async fn write(
         &self,
         blocks: Vec<RawBlock>,
         mut batch: WriteBatch,
-    ) -> Result<(), PluginCallError> {
-        batch.blocks = blocks
-            .into_iter()
-            .map(stored_block)
-            .collect::<Vec<_>>()
-            .into();
+    ) -> Result<Vec<SettledBlock>, PluginCallError> {
+        let mut settled = Vec::with_capacity(blocks.len());
+        for block in &blocks {
+            if let Ok(header) = hypasis_polygon::decode_header(&block.header) {
+                settled.push(SettledBlock {
+                    number: block.number,
+                    hash: B256::from(block.hash),
+                    parent_hash: header.parent_hash,
+                    difficulty: header.difficulty,
+                    timestamp: header.timestamp,
+                });
+            }
+        }
+        let genesis = blocks
+            .first()
+            .filter(|block| block.number == 0)
+            .map(|block| B256::from(block.hash));
+        batch.blocks = blocks.into_iter().map(with_tx_hashes).collect();
+        let intervals = batch.intervals.clone();
         let started = std::time::Instant::now();
         let result = self.storage.write(batch).await;
         self.write_time.fetch_add(
             started.elapsed().as_millis() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
-        result
+        result?;
+        self.ledger.landed(&intervals);
+        if let Some(hash) = genesis {
+            self.state().set_genesis(hash);
+        }
+        Ok(settled)
+    }
+
+    /// Writes a batch that carries no blocks and books it.
+    pub async fn write_changes(&self, batch: WriteBatch) -> Result<(), PluginCallError> {
+        let intervals = batch.intervals.clone();
+        self.storage.write(batch).await?;
+        self.ledger.landed(&intervals);
+        Ok(())
     }
 
     /// The stored canonical hash at `number`.
@@ -420,7 +365,7 @@ impl SyncServices {
 /// receipt's derived hash last, at index `transactions.len()`): those the
 /// source handed on when it gave one per body transaction, otherwise the
 /// body's transactions hashed here.
-fn stored_block(mut block: RawBlock) -> StoredBlock {
+fn with_tx_hashes(mut block: RawBlock) -> RawBlock {
     let transactions = block
         .body
         .as_ref()
@@ -436,63 +381,8 @@ fn stored_block(mut block: RawBlock) -> StoredBlock {
     if block.state_sync.is_some() {
         tx_hashes.push(bor_receipt_tx_hash(block.number, &B256::from(block.hash)).0);
     }
-    StoredBlock {
-        block,
-        tx_hashes: tx_hashes.into(),
-    }
-}
-
-/// Starts sync: the anchor first (unless already stored), then forward and
-/// backward at once. Returns at once; the work runs until `shutdown`.
-pub fn start(
-    services: SyncServices,
-    settings: SyncSettings,
-    shutdown: CancellationToken,
-) -> SyncHandle {
-    let status = Arc::new(RwLock::new(SyncStatus {
-        upstream_healthy: true,
-        ..SyncStatus::default()
-    }));
-    let checkpoints = Arc::clone(&services.checkpoints);
-    let mut tasks = JoinSet::new();
-    tasks.spawn(super::observe::run(
-        services.clone(),
-        Duration::from_secs(2),
-        shutdown.clone(),
-    ));
-    let task_status = Arc::clone(&status);
-    tasks.spawn(async move {
-        let progress =
-            match super::anchor::establish(&services, &settings, &task_status, &shutdown).await {
-                Some(progress) => progress,
-                None => return,
-            };
-        let mut directions = JoinSet::new();
-        if services.forward.is_some() {
-            directions.spawn(super::forward::run(
-                services.clone(),
-                settings.clone(),
-                progress.clone(),
-                Arc::clone(&task_status),
-                shutdown.clone(),
-            ));
-        }
-        if services.backward.is_some() {
-            directions.spawn(super::backward::run(
-                services.clone(),
-                settings.clone(),
-                progress.clone(),
-                Arc::clone(&task_status),
-                shutdown.clone(),
-            ));
-        }
-        while directions.join_next().await.is_some() {}
-    });
-    SyncHandle {
-        status,
-        checkpoints,
-        tasks,
-    }
+    block.tx_hashes = tx_hashes.into();
+    block
 }
 
 /// Sleeps `duration` unless `shutdown` fires first; returns false on shutdown.
@@ -506,12 +396,4 @@ pub async fn pause(duration: Duration, shutdown: &CancellationToken) -> bool {
 /// Exponential backoff for retries: 250 ms doubling to 30 s.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64.saturating_mul(1 << attempt.min(7))).min(Duration::from_secs(30))
-}
-
-/// Loads progress, logging a storage failure as a sync error.
-pub fn load_progress(storage: &StoragePlugin) -> Progress {
-    Progress::load(storage).unwrap_or_else(|error| {
-        tracing::error!(%error, "cannot read sync progress; starting over");
-        Progress::default()
-    })
 }

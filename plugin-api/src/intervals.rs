@@ -1,7 +1,7 @@
 //! A set of block numbers kept as sorted, merged, inclusive ranges: the
 //! shape of "verified", "stored" and "unconfirmed" in every backend.
 
-use hypasis_plugin_api::BlockRange;
+use crate::BlockRange;
 
 /// Sorted, non-overlapping, non-adjacent inclusive ranges.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
