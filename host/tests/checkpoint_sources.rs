@@ -142,6 +142,20 @@ fn tracker(
     spec: &ChainSpec,
     data: &std::path::Path,
 ) -> std::sync::Arc<CheckpointTracker> {
+    tracker_over(source, spec, memory_store(data))
+}
+
+/// A tracker caching in `storage`.
+fn tracker_over(
+    source: L1CheckpointSource,
+    spec: &ChainSpec,
+    storage: std::sync::Arc<hypasis_sync::plugins::StoragePlugin>,
+) -> std::sync::Arc<CheckpointTracker> {
+    let state = ChainState::fixed(std::sync::Arc::new(spec.clone()), None);
+    CheckpointTracker::new(state, Some(source), None, storage)
+}
+
+fn memory_store(data: &std::path::Path) -> std::sync::Arc<hypasis_sync::plugins::StoragePlugin> {
     let loader = PluginLoader::new(common::built_in_plugin_dir(), data.to_path_buf(), 1);
     let config = hypasis_sync::config::parse(
         "storage:\n  plugin: storage-memory\n",
@@ -149,9 +163,69 @@ fn tracker(
         &hypasis_sync::config::ConfigEnv::default(),
     )
     .unwrap();
-    let storage = std::sync::Arc::new(loader.storage(&config).unwrap());
-    let state = ChainState::fixed(std::sync::Arc::new(spec.clone()), None);
-    CheckpointTracker::new(state, Some(source), None, storage)
+    std::sync::Arc::new(loader.storage(&config).unwrap())
+}
+
+/// Backward sync caches old checkpoints after the newest: a restarted
+/// tracker must still find the newest ones (it once took the last cached
+/// as the newest on L1, said no checkpoint covered the blocks above it,
+/// and sync fetched them by another route, then again with their checkpoint).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caching_old_checkpoints_keeps_the_newest_known_after_a_restart() {
+    let devnet = devnet(700, Duration::from_secs(3600)).await;
+    let spec = HeimdallSource::new(&devnet.heimdall_url(), Duration::from_secs(5))
+        .devnet_chain_spec()
+        .await
+        .unwrap();
+    let l1_url = devnet.l1_url();
+    let connect = || L1CheckpointSource::connect(&l1_url, &spec, None, 0);
+    let data = tempfile::tempdir().unwrap();
+    let storage = memory_store(data.path());
+    let first = tracker_over(
+        connect().await.unwrap(),
+        &spec,
+        std::sync::Arc::clone(&storage),
+    );
+    assert_eq!(
+        first.refresh_l1().await.unwrap().unwrap().header_block_id,
+        30_000
+    );
+    let old = first.covering(100).await.unwrap().unwrap();
+    assert_eq!(old.header_block_id, 10_000);
+
+    // Restarted: nothing polled yet, only the cache.
+    let restarted = tracker_over(
+        connect().await.unwrap(),
+        &spec,
+        std::sync::Arc::clone(&storage),
+    );
+    assert_eq!(
+        restarted
+            .newest()
+            .map(|checkpoint| checkpoint.header_block_id),
+        Some(30_000),
+        "the cache's newest checkpoint went down when an older one was cached"
+    );
+    assert_eq!(
+        restarted
+            .covering(600)
+            .await
+            .unwrap()
+            .map(|c| c.header_block_id),
+        Some(30_000)
+    );
+    // Known checkpoints that stop below a number do not mean L1 has none.
+    let empty = tracker(connect().await.unwrap(), &spec, data.path());
+    assert_eq!(
+        empty
+            .covering(300)
+            .await
+            .unwrap()
+            .map(|c| c.header_block_id),
+        Some(20_000)
+    );
+    assert_eq!(empty.covering(700).await.unwrap(), None);
+    devnet.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ mod common;
 use std::{
     collections::HashMap,
     path::Path,
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
@@ -80,7 +80,7 @@ async fn kill_9_at_twenty_moments_then_resume() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hypasis-sync"))
             .args(["run", "--config", file.to_str().unwrap()])
             .env("HYPASIS_LOG", "info")
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap();
@@ -111,7 +111,7 @@ async fn kill_9_at_twenty_moments_then_resume() {
     if let Some((number, kill)) = refetched.first() {
         let log = std::fs::read_to_string(data.path().join(format!("run-{kill}.log")))
             .unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        let tail: Vec<&str> = log.lines().rev().take(80).collect();
         panic!(
             "verified blocks were fetched again after a restart (first: block {number} in run {kill}): {:?}\nthat run's log, newest last:\n{}",
             &refetched[..refetched.len().min(20)],

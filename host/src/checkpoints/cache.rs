@@ -43,8 +43,9 @@ impl<'a> CheckpointCache<'a> {
         id.map_or(Ok(None), |id| self.get(id))
     }
 
-    /// The metadata changes that store `checkpoints` (for the caller's batch).
-    pub fn changes(checkpoints: &[L1Checkpoint]) -> Vec<MetaChange> {
+    /// The metadata changes that store `checkpoints`; the newest id moves
+    /// only up from `cached_latest` (backward sync caches old checkpoints).
+    pub fn changes(checkpoints: &[L1Checkpoint], cached_latest: Option<u64>) -> Vec<MetaChange> {
         let mut changes: Vec<MetaChange> = checkpoints
             .iter()
             .filter_map(|checkpoint| {
@@ -57,6 +58,7 @@ impl<'a> CheckpointCache<'a> {
             .iter()
             .map(|checkpoint| checkpoint.header_block_id)
             .max()
+            .filter(|newest| cached_latest.is_none_or(|latest| *newest > latest))
         {
             changes.push(meta_set(
                 Namespace::Chain,
@@ -67,10 +69,12 @@ impl<'a> CheckpointCache<'a> {
         changes
     }
 
-    /// Stores `checkpoints` in one atomic write.
+    /// Stores `checkpoints` in one atomic write. Callers serialise their
+    /// puts (the newest id is read, then written).
     pub async fn put(&self, checkpoints: &[L1Checkpoint]) -> Result<(), PluginCallError> {
+        let cached_latest = self.latest()?.map(|checkpoint| checkpoint.header_block_id);
         let batch = WriteBatch {
-            meta: Self::changes(checkpoints).into(),
+            meta: Self::changes(checkpoints, cached_latest).into(),
             ..Default::default()
         };
         self.storage.write(batch).await

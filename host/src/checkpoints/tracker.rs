@@ -36,6 +36,8 @@ pub struct CheckpointTracker {
     l1: Option<L1CheckpointSource>,
     heimdall: Option<HeimdallSource>,
     storage: Arc<StoragePlugin>,
+    /// Serialises writes to the checkpoint cache.
+    caching: tokio::sync::Mutex<()>,
 }
 
 impl CheckpointTracker {
@@ -67,6 +69,7 @@ impl CheckpointTracker {
             l1,
             heimdall,
             storage,
+            caching: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -160,6 +163,7 @@ impl CheckpointTracker {
 
     async fn remember(&self, checkpoints: &[L1Checkpoint]) {
         self.state.add_checkpoints(checkpoints);
+        let _one_at_a_time = self.caching.lock().await;
         if let Err(error) = CheckpointCache::new(&self.storage).put(checkpoints).await {
             tracing::warn!(%error, "could not cache checkpoints");
         }
@@ -170,8 +174,17 @@ impl CheckpointTracker {
         if let Some(checkpoint) = self.state.checkpoint_covering(number) {
             return Ok(Some(checkpoint));
         }
-        let (Some(source), Some(newest)) = (&self.l1, self.newest()) else {
+        let Some(source) = &self.l1 else {
             return Ok(None);
+        };
+        // Only L1 can say that no checkpoint covers `number` yet: the
+        // known ones (cached, or not polled yet) may stop below it.
+        let newest = match self.newest() {
+            Some(newest) if newest.end >= number => newest,
+            _ => match self.refresh_l1().await? {
+                Some(newest) => newest,
+                None => return Ok(None),
+            },
         };
         // Usually the one just below a known checkpoint.
         if let Some(above) = self.state.checkpoint_above(number)
