@@ -20,7 +20,15 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// The `kind` labels of `hypasis_errors_total`.
-pub const ERROR_KINDS: &[&str] = &["anchor", "forward", "backward", "ratelimit"];
+pub const ERROR_KINDS: &[&str] = &[
+    "anchor",
+    "forward",
+    "backward",
+    "senders",
+    "checkpoints",
+    "ratelimit",
+    "p2p_storage",
+];
 
 /// Every instrument the host records.
 #[derive(Clone)]
@@ -57,6 +65,10 @@ pub struct Metrics {
     pub p2p_disconnects: Counter<u64>,
     /// eth requests delayed by the per-peer rate limit.
     pub p2p_throttled: Counter<u64>,
+    /// Peers banned, by offence (`invalid_message`, `flooding`).
+    pub p2p_bans: Counter<u64>,
+    /// Bans in force.
+    pub p2p_banned_peers: Gauge<u64>,
     /// JSON-RPC calls answered, by method and outcome (`ok`, `error`, `rate_limited`).
     pub rpc_requests: Counter<u64>,
     /// JSON-RPC call latency in seconds, by method.
@@ -150,6 +162,14 @@ impl Metrics {
                 .u64_counter("hypasis_p2p_throttled_requests")
                 .with_description("eth requests delayed by the per-peer rate limit")
                 .build(),
+            p2p_bans: meter
+                .u64_counter("hypasis_p2p_bans")
+                .with_description("Peers banned, by offence")
+                .build(),
+            p2p_banned_peers: meter
+                .u64_gauge("hypasis_p2p_banned_peers")
+                .with_description("Peer bans in force")
+                .build(),
             rpc_requests: meter
                 .u64_counter("hypasis_rpc_requests")
                 .with_description("JSON-RPC calls answered, by method and outcome")
@@ -196,6 +216,20 @@ impl Metrics {
                 .add(0, &[KeyValue::new("api", api)]);
         }
         self.cache_hit_ratio.record(0.0, &[]);
+        // The unlabelled series counts every peer (see p2p/peers.rs).
+        self.connected_peers.record(0, &[]);
+        self.head_lag.record(0, &[]);
+        self.verified_blocks.record(0, &[]);
+        self.unconfirmed_blocks.record(0, &[]);
+        self.p2p_throttled.add(0, &[]);
+        self.p2p_banned_peers.record(0, &[]);
+        for offence in ["invalid_message", "flooding"] {
+            self.p2p_bans.add(0, &[KeyValue::new("reason", offence)]);
+        }
+        for direction in ["in", "out"] {
+            self.p2p_bytes
+                .add(0, &[KeyValue::new("direction", direction)]);
+        }
     }
 
     /// Counts one error of `kind` (one of [`ERROR_KINDS`]).

@@ -1,6 +1,8 @@
 //! The table of connected peers: admission (`p2p.max_peers`, trusted peers
 //! beyond it, one connection per node, not ourselves) and the
-//! `hypasis_connected_peers_total` gauge by client.
+//! `hypasis_connected_peers_total` gauge: one series per client, and the
+//! unlabelled series with every peer (0 from start, so an alert on it fires
+//! at zero peers).
 
 use std::{
     collections::{HashMap, HashSet},
@@ -101,7 +103,8 @@ impl PeerTable {
         }
         let count = inner.by_client.entry(client.to_string()).or_default();
         *count += 1;
-        self.record(client, *count);
+        let count = *count;
+        self.record(client, count, inner.peers.len());
         Ok(PeerSlot {
             table: Arc::clone(self),
             id,
@@ -122,14 +125,15 @@ impl PeerTable {
             if count == 0 {
                 inner.by_client.remove(&client);
             }
-            self.record(&client, count);
+            self.record(&client, count, inner.peers.len());
         }
     }
 
-    fn record(&self, client: &str, count: u64) {
+    fn record(&self, client: &str, count: u64, total: usize) {
         self.metrics
             .connected_peers
             .record(count, &[KeyValue::new("client", client.to_string())]);
+        self.metrics.connected_peers.record(total as u64, &[]);
     }
 }
 
@@ -148,6 +152,13 @@ mod tests {
         let metrics = Metrics::new().unwrap();
         let id = |byte| NodeId::repeat_byte(byte);
         let table = PeerTable::new(id(0), 2, [id(9)].into(), metrics.clone());
+        assert!(
+            metrics
+                .render()
+                .lines()
+                .any(|line| line == "hypasis_connected_peers_total 0"),
+            "no peers yet"
+        );
         let a = table.admit(id(1), "bor/v2.2.11").unwrap();
         assert_eq!(
             table.admit(id(1), "bor/v2.2.11").err(),
@@ -170,7 +181,10 @@ mod tests {
         );
         let rendered = metrics.render();
         assert!(
-            rendered.contains(r#"hypasis_connected_peers_total{client="bor/v2.2.11"} 2"#),
+            rendered.contains(r#"hypasis_connected_peers_total{client="bor/v2.2.11"} 2"#)
+                && rendered
+                    .lines()
+                    .any(|line| line == "hypasis_connected_peers_total 3"),
             "{rendered}"
         );
         drop(a);
