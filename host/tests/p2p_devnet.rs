@@ -3,7 +3,8 @@
 //! them; an eth/68 client (`p2p::client`) connects the way Bor does —
 //! Status, the peer check on the newest checkpoint's header, NewBlockHashes
 //! as the head advances — and a peer that breaks the protocol is dropped
-//! while the others keep being served.
+//! while the others keep being served; a peer that floods is banned for
+//! `p2p.ban_duration`, then let back in.
 
 mod common;
 
@@ -23,6 +24,12 @@ use tokio_util::sync::CancellationToken;
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 async fn start() -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
+    start_with(|_| {}).await
+}
+
+async fn start_with(
+    adjust: impl FnOnce(&mut hypasis_sync::config::Config),
+) -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
     let devnet = Devnet::start(DevnetOptions {
         chain: ChainConfig {
             txs_per_block: 2,
@@ -49,6 +56,7 @@ async fn start() -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
     config.p2p.listen_addr = "127.0.0.1:0".parse().unwrap();
     config.cloud.external_ip =
         hypasis_sync::config::ExternalIp::Fixed(std::net::Ipv4Addr::LOCALHOST.into());
+    adjust(&mut config);
     let token = CancellationToken::new();
     let host = Host::start(config, token.clone()).await.unwrap();
     (devnet, host, data, token)
@@ -184,4 +192,87 @@ async fn bor_sees_status_peer_check_announcements_and_breaches_are_contained() {
     token.cancel();
     host.stop().await.unwrap();
     devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_peer_is_banned_for_the_ban_duration_then_let_back_in() {
+    let ban = Duration::from_secs(4);
+    let (devnet, host, _data, token) = start_with(|config| {
+        config.p2p.peer_requests_per_second = 20.0;
+        config.p2p.ban_duration = ban;
+        config.metrics.enabled = true;
+        config.metrics.listen = "127.0.0.1:0".parse().unwrap();
+    })
+    .await;
+    // Right after start, before any peer: the peer count is on the page at 0.
+    let metrics_url = format!("http://{}/metrics", host.metrics_addr().unwrap());
+    let page = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.lines()
+            .any(|line| line == "hypasis_connected_peers_total 0"),
+        "{page}"
+    );
+    wait_for_sync(&host, &devnet).await;
+
+    // Requests back to back, over 20/s: throttled, then dropped.
+    let mut flooder = client(&host).await;
+    let started = Instant::now();
+    let reason = loop {
+        assert!(started.elapsed() < Duration::from_secs(60), "never dropped");
+        match flooder.headers_from(1, 1).await {
+            Ok(_) => continue,
+            Err(ClientError::Session(P2pError::Disconnected(reason))) => break reason,
+            Err(other) => panic!("expected a disconnect, got {other}"),
+        }
+    };
+    assert_eq!(reason, DisconnectReason::UselessPeer);
+    let p2p = host.p2p.as_ref().unwrap();
+    let bans = p2p.reputation().bans();
+    assert_eq!(bans.len(), 1, "{bans:?}");
+    assert_eq!(
+        (bans[0].reason, bans[0].ip.as_str()),
+        ("flooding", "127.0.0.1")
+    );
+    let banned_at = Instant::now();
+
+    // Refused on reconnect while the ban lasts, with a fresh node key too
+    // (the IP is banned), well before the handshake timeout.
+    let refused = client_result(&host).await;
+    assert!(refused.is_err(), "a banned peer was let in");
+    assert!(banned_at.elapsed() < ban, "the refusal took the whole ban");
+    let page = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"hypasis_p2p_bans_total{reason="flooding"} 1"#)
+            && page
+                .lines()
+                .any(|line| line == "hypasis_p2p_banned_peers 1"),
+        "{page}"
+    );
+
+    // Accepted once it is over.
+    tokio::time::sleep(ban.saturating_sub(banned_at.elapsed()) + Duration::from_millis(300)).await;
+    let mut back = client(&host).await;
+    let headers = back.headers_from(1, 1).await.unwrap();
+    assert_eq!(headers.0.len(), 1);
+    assert!(p2p.reputation().bans().is_empty());
+
+    back.disconnect().await;
+    token.cancel();
+    host.stop().await.unwrap();
+    devnet.stop().await;
+}
+
+async fn client_result(host: &Host) -> Result<EthClient, ClientError> {
+    let enode = host.p2p.as_ref().expect("devp2p runs").enode().to_string();
+    EthClient::connect(&enode, NodeKey::random().secret(), TIMEOUT).await
 }

@@ -29,6 +29,8 @@ pub struct P2pView {
     pub enode: String,
     /// Connected peers.
     pub peers: Arc<PeerTable>,
+    /// Peer bans (listed and lifted by the admin API).
+    pub reputation: Arc<crate::p2p::reputation::Reputation>,
     /// `p2p.max_peers`.
     pub max_peers: u32,
 }

@@ -342,6 +342,7 @@ pub fn api_context(
         p2p: p2p.map(|server| P2pView {
             enode: server.enode().to_string(),
             peers: server.peer_table(),
+            reputation: server.reputation(),
             max_peers: config.p2p.max_peers,
         }),
         limiter: ApiLimiter::new(plugins.rate_limit.clone(), metrics.clone()),

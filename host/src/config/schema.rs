@@ -255,6 +255,10 @@ pub struct P2pConfig {
     pub handshake_timeout: Duration,
     /// eth requests per second a peer may make before it is throttled.
     pub peer_requests_per_second: f64,
+    /// How long a peer whose score fell to the ban threshold (invalid
+    /// messages, flooding) is refused, by node id and IP; `0s` never bans.
+    #[serde(with = "humantime_serde")]
+    pub ban_duration: Duration,
 }
 
 impl Default for P2pConfig {
@@ -268,6 +272,7 @@ impl Default for P2pConfig {
             bootnodes: Vec::new(),
             handshake_timeout: Duration::from_secs(5),
             peer_requests_per_second: 50.0,
+            ban_duration: Duration::from_secs(3600),
         }
     }
 }

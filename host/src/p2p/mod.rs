@@ -14,8 +14,8 @@
 //! [`crate::chain_state`] (what we announce), [`crate::block_store`]
 //! (the reads serving makes), [`serve`] (answers within Bor's limits),
 //! [`handshake`] (Status), [`limits`] (per-peer rate), [`peers`]
-//! (admission), [`peer`] (one session), [`server`] (listener, discovery,
-//! tasks). The wire itself is `hypasis-rlpx` and `hypasis-eth-wire`.
+//! (admission), [`reputation`] (scores and bans), [`peer`] (one session),
+//! [`server`] (listener, discovery, tasks). The wire itself is `hypasis-rlpx` and `hypasis-eth-wire`.
 
 pub mod client;
 pub mod handshake;
@@ -24,6 +24,7 @@ pub mod limits;
 pub mod peer;
 pub mod peers;
 pub mod protocol;
+pub mod reputation;
 pub mod serve;
 pub mod server;
 

@@ -28,6 +28,7 @@ use super::{
     handshake::{HandshakeFailure, exchange_status},
     limits::{Admission, RequestLimiter},
     protocol::BLOCK_RANGE_UPDATE_STEP,
+    reputation::{Offence, Reputation},
     serve,
 };
 use crate::{
@@ -46,6 +47,40 @@ pub struct PeerContext {
     pub metrics: Metrics,
     /// Time allowed for the Status exchange.
     pub handshake_timeout: Duration,
+}
+
+/// Who the peer is, for its reputation (`None` for a trusted peer, which
+/// is never banned).
+#[derive(Clone, Copy)]
+pub struct Offender {
+    /// Its node id.
+    pub id: hypasis_rlpx::NodeId,
+    /// The IP it connected from.
+    pub ip: std::net::IpAddr,
+}
+
+/// A peer's identity and the table its offences go to.
+#[derive(Clone)]
+pub struct Conduct {
+    /// The reputation table.
+    pub reputation: Arc<Reputation>,
+    /// The peer, unless trusted.
+    pub offender: Option<Offender>,
+}
+
+impl Conduct {
+    /// Records `offence`; whether the peer is now banned.
+    fn offended(&self, offence: Offence) -> bool {
+        self.offender
+            .is_some_and(|offender| self.reputation.penalise(offender.id, offender.ip, offence))
+    }
+
+    /// Records the offence a disconnect of ours stands for, if any.
+    fn disconnected(&self, reason: DisconnectReason) {
+        if reason == DisconnectReason::ProtocolError {
+            self.offended(Offence::InvalidMessage);
+        }
+    }
 }
 
 /// How a session ended.
@@ -71,6 +106,7 @@ pub async fn run(
     version: EthVersion,
     context: Arc<PeerContext>,
     mut limiter: RequestLimiter,
+    conduct: Conduct,
     shutdown: CancellationToken,
 ) -> SessionEnd {
     let Some(head) = context.chain.head() else {
@@ -88,7 +124,13 @@ pub async fn run(
             count_bytes(&context.metrics, sent, received);
             status
         }
-        Err(failure) => return end_failed_handshake(session, failure, &shutdown).await,
+        Err(failure) => {
+            let end = end_failed_handshake(session, failure, &shutdown).await;
+            if let SessionEnd::Local(reason, _) = &end {
+                conduct.disconnected(*reason);
+            }
+            return end;
+        }
     };
     tracing::info!(
         %version,
@@ -102,6 +144,7 @@ pub async fn run(
         context,
         announced: head,
         range_sent: head.number,
+        conduct,
     };
     let mut heads = session.context.chain.subscribe();
     heads.mark_unchanged();
@@ -156,6 +199,8 @@ struct Session {
     announced: ServedHead,
     /// The `latest` of the last range the peer got (Status or update).
     range_sent: u64,
+    /// Where its offences go.
+    conduct: Conduct,
 }
 
 /// What handling one message asks for.
@@ -197,6 +242,7 @@ impl Session {
                 },
             };
             if let Next::Disconnect(reason, why) = next {
+                self.conduct.disconnected(reason);
                 self.session.disconnect(reason).await;
                 return SessionEnd::Local(reason, why);
             }
@@ -206,6 +252,7 @@ impl Session {
     async fn failed(self, error: P2pError) -> SessionEnd {
         match error.disconnect_reason() {
             Some(reason) => {
+                self.conduct.disconnected(reason);
                 self.session.disconnect(reason).await;
                 SessionEnd::Local(reason, error.to_string())
             }
@@ -309,6 +356,7 @@ impl Session {
                 tokio::time::sleep(delay).await;
             }
             Admission::Drop => {
+                self.conduct.offended(Offence::Flooding);
                 return Next::Disconnect(
                     DisconnectReason::UselessPeer,
                     "request rate over its limit for too long".into(),

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! accept ─> RlpxStream::accept ─> P2pSession::handshake ─> PeerTable::admit ─> peer::run
-//!           (p2p.handshake_timeout, at most 50 at once)    (max_peers, trusted)
+//! (banned IP: (p2p.handshake_timeout, at most 50 at once)  (banned id refused;
+//!  closed)                                                   max_peers, trusted)
 //! ```
 
 use std::{
@@ -34,9 +35,10 @@ use super::{
     handshake::our_fork_filter,
     identity::{ExternalAddress, IpDiscovery, IpSource, write_enode_file},
     limits::RequestLimiter,
-    peer::{self, PeerContext, SessionEnd},
+    peer::{self, Conduct, Offender, PeerContext, SessionEnd},
     peers::PeerTable,
     protocol::{MAX_PENDING_HANDSHAKES, capabilities, client_label, client_name},
+    reputation::Reputation,
 };
 use crate::{
     block_store::BlockStore, chain_state::ChainWatch, config::Config, metrics::Metrics,
@@ -95,6 +97,7 @@ pub struct P2pServer {
     local_addr: SocketAddr,
     external: ExternalAddress,
     peers: Arc<PeerTable>,
+    reputation: Arc<Reputation>,
     chain: ChainWatch,
     tasks: JoinSet<()>,
     discovery: Option<Arc<Discovery>>,
@@ -107,6 +110,7 @@ struct Listener {
     protocols: Vec<Protocol>,
     handshake_timeout: Duration,
     peers: Arc<PeerTable>,
+    reputation: Arc<Reputation>,
     context: Arc<PeerContext>,
     rate_limit: Option<Arc<RateLimitPlugin>>,
     peer_rps: f64,
@@ -169,6 +173,7 @@ impl P2pServer {
             trusted,
             services.metrics.clone(),
         );
+        let reputation = Arc::new(Reputation::new(p2p.ban_duration, services.metrics.clone()));
         let mut tasks = JoinSet::new();
         let discovery = if p2p.discovery {
             let advertised = match external.source {
@@ -201,6 +206,7 @@ impl P2pServer {
             protocols,
             handshake_timeout: p2p.handshake_timeout,
             peers: Arc::clone(&peers),
+            reputation: Arc::clone(&reputation),
             context: Arc::new(PeerContext {
                 store: services.store,
                 chain: chain.clone(),
@@ -226,6 +232,7 @@ impl P2pServer {
             local_addr,
             external,
             peers,
+            reputation,
             chain,
             tasks,
             discovery,
@@ -260,6 +267,11 @@ impl P2pServer {
     /// The peer table (shared, for status snapshots that outlive a borrow).
     pub fn peer_table(&self) -> Arc<PeerTable> {
         Arc::clone(&self.peers)
+    }
+
+    /// Peer scores and bans (the status and the admin API read and lift them).
+    pub fn reputation(&self) -> Arc<Reputation> {
+        Arc::clone(&self.reputation)
     }
 
     /// The chain and head we announce.
@@ -346,6 +358,15 @@ async fn accept_loop(listener: TcpListener, state: Arc<Listener>, shutdown: Canc
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
         };
         match accepted {
+            Ok((_, remote)) if state.reputation.ip_banned(remote.ip()) => {
+                // Closed before any handshake work: a banned IP costs an accept.
+                tracing::debug!(%remote, "connection from a banned IP refused");
+                count_disconnect(
+                    &state.context.metrics,
+                    DisconnectReason::UselessPeer,
+                    "local",
+                );
+            }
             Ok((tcp, remote)) => {
                 let state = Arc::clone(&state);
                 let shutdown = shutdown.clone();
@@ -413,6 +434,24 @@ async fn connection(
             session.disconnect(DisconnectReason::UselessPeer).await;
             return;
         };
+        let trusted = state.peers.is_trusted(&id);
+        if !trusted && state.reputation.id_banned(&id) {
+            tracing::debug!(%remote, "banned peer refused");
+            count_disconnect(
+                &state.context.metrics,
+                DisconnectReason::UselessPeer,
+                "local",
+            );
+            session.disconnect(DisconnectReason::UselessPeer).await;
+            return;
+        }
+        let conduct = Conduct {
+            reputation: Arc::clone(&state.reputation),
+            offender: (!trusted).then_some(Offender {
+                id,
+                ip: remote.ip(),
+            }),
+        };
         let slot = match state.peers.admit(id, &client_label(&hello.client_name)) {
             Ok(slot) => slot,
             Err(reason) => {
@@ -434,6 +473,7 @@ async fn connection(
             version,
             Arc::clone(&state.context),
             limiter,
+            conduct,
             shutdown,
         )
         .await;

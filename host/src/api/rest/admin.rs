@@ -1,5 +1,6 @@
-//! The admin routes: per-operator limits, behind an HS256 JWT with the
-//! `admin` role. A change reaches the rate-limit plugin at once (the next
+//! The admin routes, behind an HS256 JWT with the `admin` role: peer bans
+//! (`GET /api/v1/admin/bans`, `DELETE /api/v1/admin/bans/{node id}`) and
+//! per-operator limits. A change reaches the rate-limit plugin at once (the next
 //! request of that operator is charged under it) and is persisted
 //! ([`crate::api::operators`]) so it survives a restart.
 
@@ -274,6 +275,56 @@ async fn list(ctx: Arc<ApiContext>, headers: HeaderMap) -> warp::reply::Response
     response
 }
 
+/// Which ban route.
+#[derive(Debug, Clone)]
+enum BanRoute {
+    /// `GET /api/v1/admin/bans`.
+    List,
+    /// `DELETE /api/v1/admin/bans/{node id}`.
+    Lift(String),
+}
+
+async fn bans(ctx: Arc<ApiContext>, route: BanRoute, headers: HeaderMap) -> warp::reply::Response {
+    let started = Instant::now();
+    let response = (|| {
+        authorize(&ctx, &headers)?;
+        let Some(p2p) = &ctx.p2p else {
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                "p2p_disabled",
+                "devp2p is not running here (p2p.enabled)",
+            ));
+        };
+        match route {
+            BanRoute::List => Ok(json_reply(
+                StatusCode::OK,
+                &json!({"bans": p2p.reputation.bans()}),
+            )),
+            BanRoute::Lift(node_id) => {
+                let node_id = percent_decode(&node_id).to_ascii_lowercase();
+                let hex = node_id.trim_start_matches("0x");
+                if hex.len() != 128 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                    return Err(Refusal::bad_request(
+                        "a node id is 128 hex digits (the enode's user part)",
+                    ));
+                }
+                if p2p.reputation.lift(hex) {
+                    Ok(json_reply(StatusCode::OK, &json!({"lifted": hex})))
+                } else {
+                    Err(Refusal::new(
+                        StatusCode::NOT_FOUND,
+                        "not_banned",
+                        format!("node {hex} is not banned"),
+                    ))
+                }
+            }
+        }
+    })()
+    .unwrap_or_else(Refusal::into_response);
+    observe(&ctx, "admin_bans", started, &response);
+    response
+}
+
 /// The admin routes.
 pub fn routes(
     ctx: &Arc<ApiContext>,
@@ -303,7 +354,21 @@ pub fn routes(
         .and(body)
         .and(with_ctx(ctx))
         .then(|operator, headers, body, ctx| change(ctx, Change::Rps, operator, headers, body));
+    let bans_route = warp::path!("api" / "v1" / "admin" / "bans")
+        .and(warp::get())
+        .and(warp::header::headers_cloned())
+        .and(with_ctx(ctx))
+        .then(|headers, ctx| bans(ctx, BanRoute::List, headers));
+    let lift_route = warp::path!("api" / "v1" / "admin" / "bans" / String)
+        .and(warp::delete())
+        .and(warp::header::headers_cloned())
+        .and(with_ctx(ctx))
+        .then(|node_id, headers, ctx| bans(ctx, BanRoute::Lift(node_id), headers));
     list_route
+        .or(bans_route)
+        .unify()
+        .or(lift_route)
+        .unify()
         .or(set_limits_route)
         .unify()
         .or(remove_route)

@@ -10,6 +10,8 @@
 //! | `POST /api/v1/operators/{id}/limits` | admin: set `{"rps","burst"}` |
 //! | `DELETE /api/v1/operators/{id}/limits` | admin: back to the defaults |
 //! | `POST /api/v1/ratelimit/operator/{id}` | admin: set `{"rps"}` (burst kept) |
+//! | `GET /api/v1/admin/bans` | admin: peer bans in force |
+//! | `DELETE /api/v1/admin/bans/{node id}` | admin: lift a ban |
 //! | `GET /api/v1/openapi.json` | this API's OpenAPI document |
 //!
 //! Admin routes need an HS256 JWT with `role: admin` ([`crate::api::jwt`]).

@@ -173,6 +173,7 @@ pub fn status(ctx: &ApiContext) -> Value {
             "max": p2p.max_peers,
             "enode": p2p.enode,
             "clients": client_counts(p2p.peers.clients()),
+            "bans": p2p.reputation.bans(),
         })),
         "upstreams": upstreams,
         "cache": {
