@@ -51,7 +51,7 @@ pub fn transaction(block: &DevBlock, index: usize) -> Option<Value> {
         return bor_transaction_json(block);
     }
     let tx = block.txs.get(index)?;
-    transaction_json(&tx.envelope, &tx.sender, &context(block, index)).ok()
+    transaction_json(&tx.envelope, &tx.hash, &tx.sender, &context(block, index)).ok()
 }
 
 /// A block's JSON, with transaction hashes or full transactions.

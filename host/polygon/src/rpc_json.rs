@@ -233,13 +233,14 @@ pub fn recover_sender(envelope: &[u8]) -> Result<Address, String> {
     crate::bor::recover_address(&signing_hash, tx.signature())
 }
 
-/// Renders one transaction (EIP-2718 bytes) as `eth_getTransactionByHash` does.
+/// Renders one transaction (EIP-2718 bytes, with its hash as stored or
+/// computed once) as `eth_getTransactionByHash` does.
 pub fn transaction_json(
     envelope: &[u8],
+    hash: &B256,
     sender: &Address,
     context: &TxContext,
 ) -> Result<Value, TxRenderError> {
-    let hash = alloy_primitives::keccak256(envelope);
     let fail = |reason: String| TxRenderError {
         index: context.index,
         reason,
@@ -656,7 +657,8 @@ mod from_json_tests {
             index: 0,
             base_fee: None,
         };
-        let json = transaction_json(&envelope, &Address::ZERO, &context).unwrap();
+        let hash = alloy_primitives::keccak256(&envelope);
+        let json = transaction_json(&envelope, &hash, &Address::ZERO, &context).unwrap();
         assert_eq!(state_sync_tx_from_json(&json).unwrap(), envelope);
         let mut broken = json.clone();
         broken["stateSyncData"][0]["txHash"] = json!("0x12");

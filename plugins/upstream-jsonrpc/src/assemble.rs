@@ -524,7 +524,13 @@ mod tests {
             index: 0,
             base_fee: Some(10),
         };
-        let tx_json = transaction_json(&envelope, &Address::repeat_byte(1), &context).unwrap();
+        let tx_json = transaction_json(
+            &envelope,
+            &alloy_primitives::keccak256(&envelope),
+            &Address::repeat_byte(1),
+            &context,
+        )
+        .unwrap();
         let mut json = block_json(&header);
         json["transactions"] = json!([tx_json.clone()]);
         let block = assemble_json(9, &json, None, true).unwrap();

@@ -77,7 +77,35 @@ impl Dialect {
 /// One transaction of a stored block.
 struct StoredTx {
     envelope: Vec<u8>,
+    /// As stored at ingest (computed here only for a store without them).
     hash: B256,
+    /// As stored once sync recovered it; `None` means recover at render.
+    sender: Option<Address>,
+}
+
+impl StoredTx {
+    /// The sender: stored, or recovered from the signature now.
+    fn sender(&self, number: u64, index: usize) -> Result<Address, RenderError> {
+        match self.sender {
+            Some(sender) => Ok(sender),
+            None => recover_sender(&self.envelope)
+                .map_err(|reason| corrupt(number, format!("transaction {index}: {reason}"))),
+        }
+    }
+}
+
+/// A part the store may not keep (a store built against an older ABI
+/// answers `Unsupported`): `None` then, as if not stored.
+fn optional_part(
+    store: &StoragePlugin,
+    part: BlockPart,
+    hash: B256,
+) -> Result<Option<crate::block_store::StoredBytes>, RenderError> {
+    match store.part(part, hash) {
+        Ok(bytes) => Ok(bytes),
+        Err(error) if error.error.kind == hypasis_plugin_api::ErrorKind::Unsupported => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// A stored block, decoded as far as rendering needs.
@@ -166,6 +194,9 @@ impl StoredBlock {
         };
         if body && let Some(bytes) = store.part(BlockPart::Body, hash)? {
             block.set_body(&bytes)?;
+            let hashes = optional_part(store, BlockPart::TxHashes, hash)?;
+            let senders = optional_part(store, BlockPart::Senders, hash)?;
+            block.set_stored_index(hashes.as_deref(), senders.as_deref());
         }
         if receipts && let Some(bytes) = store.part(BlockPart::Receipts, hash)? {
             let items = envelope_items("receipts", &bytes).map_err(|e| corrupt(number, e))?;
@@ -199,8 +230,9 @@ impl StoredBlock {
             .map_err(|error| corrupt(number, error))?
             .into_iter()
             .map(|envelope| StoredTx {
-                hash: keccak256(envelope),
+                hash: B256::ZERO,
                 envelope: envelope.to_vec(),
+                sender: None,
             })
             .collect();
         let (uncles, _) =
@@ -216,6 +248,34 @@ impl StoredBlock {
         self.transactions = Some(transactions);
         self.body_payload_len = Some(payload_len);
         Ok(())
+    }
+
+    /// Takes the transaction hashes and senders stored at ingest (32 and 20
+    /// bytes per transaction); hashes not stored, or not matching the
+    /// body's count, are computed, and senders not stored are recovered
+    /// when rendered.
+    fn set_stored_index(&mut self, hashes: Option<&[u8]>, senders: Option<&[u8]>) {
+        let Some(transactions) = self.transactions.as_mut() else {
+            return;
+        };
+        let count = transactions.len();
+        match hashes.filter(|bytes| bytes.len() == count * 32) {
+            Some(bytes) => {
+                for (tx, hash) in transactions.iter_mut().zip(bytes.chunks_exact(32)) {
+                    tx.hash = B256::from_slice(hash);
+                }
+            }
+            None => {
+                for tx in transactions.iter_mut() {
+                    tx.hash = keccak256(&tx.envelope);
+                }
+            }
+        }
+        if let Some(bytes) = senders.filter(|bytes| bytes.len() == count * 20) {
+            for (tx, sender) in transactions.iter_mut().zip(bytes.chunks_exact(20)) {
+                tx.sender = Some(Address::from_slice(sender));
+            }
+        }
     }
 
     /// Whether the body was stored (and asked for).
@@ -272,11 +332,15 @@ impl StoredBlock {
         index: usize,
     ) -> Result<Option<Value>, RenderError> {
         if let Some(tx) = self.txs().get(index) {
-            let sender = recover_sender(&tx.envelope)
-                .map_err(|reason| corrupt(self.number, format!("transaction {index}: {reason}")))?;
-            return transaction_json(&tx.envelope, &sender, &self.context(dialect, index))
-                .map(Some)
-                .map_err(|error| corrupt(self.number, error));
+            let sender = tx.sender(self.number, index)?;
+            return transaction_json(
+                &tx.envelope,
+                &tx.hash,
+                &sender,
+                &self.context(dialect, index),
+            )
+            .map(Some)
+            .map_err(|error| corrupt(self.number, error));
         }
         match self.bor_tx_hash(dialect) {
             Some(hash) if index == self.txs().len() => Ok(Some(self.bor_transaction_json(hash))),
@@ -423,8 +487,7 @@ impl StoredBlock {
             } else {
                 let envelope = TxEnvelope::decode_2718(&mut tx.envelope.as_slice())
                     .map_err(|error| corrupt(number, format!("transaction {index}: {error}")))?;
-                let from = recover_sender(&tx.envelope)
-                    .map_err(|reason| corrupt(number, format!("transaction {index}: {reason}")))?;
+                let from = tx.sender(number, index)?;
                 let to = envelope.to();
                 let created = to.is_none().then(|| from.create(envelope.nonce()));
                 let price = envelope.effective_gas_price(self.header.base_fee_per_gas);
