@@ -1,7 +1,9 @@
-//! `hypasis-sync bench rpc`: `eth_getBlockByNumber` on random stored blocks
-//! (hashes only, and full transactions) against one or more JSON-RPC
-//! servers side by side — ours from `serve`, a geth that imported the same
-//! chain — at several concurrencies, printing requests/s and latency.
+//! `hypasis-sync bench rpc`: `eth_getBlockByNumber` (hashes only, full
+//! transactions) and `eth_getBlockReceipts` on random stored blocks against
+//! one or more JSON-RPC servers side by side — ours from `serve`, a geth
+//! that imported the same chain, the previous release — at several
+//! concurrencies, printing requests/s, latency, and each row's ratio to the
+//! first target's.
 //!
 //! The client is a minimal HTTP/1.1 keep-alive client (one connection per
 //! concurrent caller), so that as little of the machine as possible goes to
@@ -34,9 +36,65 @@ pub struct RpcBenchArgs {
     /// Seconds each run lasts (after a one-second warm-up).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Ask for blocks 0..=N at random.
+    /// Ask for blocks FROM..=N at random.
     #[arg(long)]
     blocks: u64,
+    /// The lowest block asked for.
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// What to ask for, one run per value: `hashes`, `full` (eth_getBlockByNumber
+    /// without and with transactions), `receipts` (eth_getBlockReceipts).
+    #[arg(long, value_delimiter = ',', default_value = "hashes,full")]
+    queries: Vec<Query>,
+}
+
+/// One kind of request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Query {
+    /// `eth_getBlockByNumber(n, false)`.
+    Hashes,
+    /// `eth_getBlockByNumber(n, true)`.
+    Full,
+    /// `eth_getBlockReceipts(n)`.
+    Receipts,
+}
+
+impl Query {
+    fn body(self, number: u64) -> String {
+        match self {
+            Query::Hashes | Query::Full => format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["{number:#x}",{}]}}"#,
+                self == Query::Full
+            ),
+            Query::Receipts => format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"eth_getBlockReceipts","params":["{number:#x}"]}}"#
+            ),
+        }
+    }
+
+    /// Whether `answer` is a result (an object, or the receipts' array).
+    fn answered(self, answer: &[u8]) -> bool {
+        let wanted: &[u8] = match self {
+            Query::Receipts => br#""result":["#,
+            _ => br#""result":{"#,
+        };
+        find(answer, wanted).is_some()
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Query::Hashes => "block, hashes",
+            Query::Full => "block, full",
+            Query::Receipts => "block receipts",
+        }
+    }
+}
+
+/// The blocks asked for: `from..=to`.
+#[derive(Debug, Clone, Copy)]
+struct Blocks {
+    from: u64,
+    to: u64,
 }
 
 struct Target {
@@ -54,7 +112,7 @@ struct Tally {
 
 struct Row {
     target: String,
-    full: bool,
+    query: Query,
     concurrency: usize,
     per_second: f64,
     mb_per_second: f64,
@@ -181,8 +239,8 @@ impl Random {
 async fn caller(
     mut connection: Connection,
     seed: u64,
-    blocks: u64,
-    full: bool,
+    blocks: Blocks,
+    query: Query,
     tally: Arc<Tally>,
     stop: Arc<AtomicBool>,
     counting: Arc<AtomicBool>,
@@ -190,16 +248,14 @@ async fn caller(
     let mut random = Random(seed | 1);
     let mut latencies = Vec::new();
     while !stop.load(Ordering::Relaxed) {
-        let number = random.below(blocks + 1);
-        let body = format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["{number:#x}",{full}]}}"#
-        );
+        let number = blocks.from + random.below(blocks.to.saturating_sub(blocks.from) + 1);
+        let body = query.body(number);
         let started = Instant::now();
         let outcome = connection.post(&body).await;
         let elapsed = started.elapsed();
         let counted = counting.load(Ordering::Relaxed);
         match outcome {
-            Ok(answer) if find(&answer, br#""result":{"#).is_some() => {
+            Ok(answer) if query.answered(&answer) => {
                 if counted {
                     tally.requests.fetch_add(1, Ordering::Relaxed);
                     tally
@@ -226,8 +282,8 @@ async fn caller(
 async fn measure(
     target: &Target,
     concurrency: usize,
-    full: bool,
-    blocks: u64,
+    query: Query,
+    blocks: Blocks,
     seconds: u64,
 ) -> anyhow::Result<Row> {
     let tally = Arc::new(Tally::default());
@@ -240,7 +296,7 @@ async fn measure(
             connection,
             0x9e37_79b9_7f4a_7c15 ^ (index as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9),
             blocks,
-            full,
+            query,
             Arc::clone(&tally),
             Arc::clone(&stop),
             Arc::clone(&counting),
@@ -265,7 +321,7 @@ async fn measure(
     let requests = tally.requests.load(Ordering::Relaxed);
     Ok(Row {
         target: target.name.clone(),
-        full,
+        query,
         concurrency,
         per_second: requests as f64 / elapsed,
         mb_per_second: tally.bytes.load(Ordering::Relaxed) as f64 / elapsed / 1e6,
@@ -297,30 +353,47 @@ pub fn run(args: RpcBenchArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let blocks = Blocks {
+        from: args.from,
+        to: args.blocks,
+    };
     runtime.block_on(async move {
         let mut rows = Vec::new();
-        for full in [false, true] {
+        for &query in &args.queries {
             for &concurrency in &args.concurrency {
                 for target in &targets {
                     eprintln!(
-                        "{}: full={full}, {concurrency} concurrent, {} s...",
-                        target.name, args.seconds
+                        "{}: {}, {concurrency} concurrent, {} s...",
+                        target.name,
+                        query.name(),
+                        args.seconds
                     );
-                    rows.push(measure(target, concurrency, full, args.blocks, args.seconds).await?);
+                    rows.push(measure(target, concurrency, query, blocks, args.seconds).await?);
                 }
             }
         }
         println!(
-            "| server | transactions | concurrency | requests/s | MB/s | p50 ms | p99 ms | errors |"
+            "| server | request | concurrency | requests/s | × first | MB/s | p50 ms | p99 ms | errors |"
         );
-        println!("|---|---|---|---|---|---|---|---|");
-        for row in rows {
+        println!("|---|---|---|---|---|---|---|---|---|");
+        for row in &rows {
+            // The same request and concurrency on the first target.
+            let base = rows
+                .iter()
+                .find(|other| other.query == row.query && other.concurrency == row.concurrency)
+                .map_or(0.0, |other| other.per_second);
+            let ratio = if base > 0.0 {
+                row.per_second / base
+            } else {
+                0.0
+            };
             println!(
-                "| {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {} |",
+                "| {} | {} | {} | {:.0} | {:.2} | {:.1} | {:.2} | {:.2} | {} |",
                 row.target,
-                if row.full { "full" } else { "hashes" },
+                row.query.name(),
                 row.concurrency,
                 row.per_second,
+                ratio,
                 row.mb_per_second,
                 row.p50_ms,
                 row.p99_ms,
