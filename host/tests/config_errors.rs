@@ -70,7 +70,8 @@ fn cloud_config_needs_its_variables_and_sets_every_section() {
     let config = config::load(&shipped("config.cloud.yaml"), &env(&vars)).unwrap();
     assert_eq!(config.chain, ChainName::Mainnet);
     assert_eq!(config.cloud.instance_id, "eu-1");
-    assert!(config.cluster.enabled);
+    assert!(!config.cluster.enabled, "clustering is not built yet");
+    assert_eq!(config.cache.max_size.0, 5_000_000_000);
     assert_eq!(config.cluster.redis_password.expose(), "hunter2");
     assert_eq!(config.ratelimit.global_rps, 5000.0);
     assert_eq!(
@@ -213,5 +214,52 @@ fn broken_yaml_is_a_syntax_error() {
     assert!(
         message.starts_with("bad.yaml: not valid YAML: "),
         "{message}"
+    );
+}
+
+#[test]
+fn the_guides_names_load_as_ours_and_keys_that_do_nothing_are_refused() {
+    // As the cloud guide writes them.
+    let guide = "p2p:\n  mode: devp2p\n  listen: \"0.0.0.0:30313\"\ncluster:\n  heartbeat_period: 7s\ncache:\n  max_size: \"5GB\"\n";
+    let config = config::parse(guide, Path::new("guide.yaml"), &env(&[])).unwrap();
+    assert!(config.p2p.enabled);
+    assert_eq!(config.p2p.listen_addr, "0.0.0.0:30313".parse().unwrap());
+    assert_eq!(
+        config.cluster.heartbeat_interval,
+        std::time::Duration::from_secs(7)
+    );
+    assert_eq!(config.cache.max_size.0, 5_000_000_000);
+    let off = config::parse("p2p:\n  mode: \"off\"\n", Path::new("g.yaml"), &env(&[])).unwrap();
+    assert!(!off.p2p.enabled);
+    // An override still works alongside an alias.
+    let config = config::parse(
+        guide,
+        Path::new("guide.yaml"),
+        &env(&[("HYPASIS__P2P__MAX_PEERS", "7")]),
+    )
+    .unwrap();
+    assert_eq!(config.p2p.max_peers, 7);
+
+    assert_eq!(
+        error("p2p:\n  mode: libp2p\n", &[]),
+        "bad.yaml: `p2p.mode`: must be `devp2p` or `off`, not \"libp2p\""
+    );
+    assert_eq!(
+        error(
+            "p2p:\n  listen: \"0.0.0.0:1\"\n  listen_addr: \"0.0.0.0:2\"\n",
+            &[]
+        ),
+        "bad.yaml: `p2p.listen`: the operator guide's name for p2p.listen_addr, which is set too: keep one"
+    );
+    let ttl = error("cache:\n  ttl: 2s\n", &[]);
+    assert!(
+        ttl.starts_with("bad.yaml: `cache.ttl`: not supported: responses are cached by block hash"),
+        "{ttl}"
+    );
+    let cluster = error("cluster:\n  enabled: true\n", &[]);
+    assert!(
+        cluster
+            .starts_with("bad.yaml: `cluster.enabled`: clustering through Redis is not built yet"),
+        "{cluster}"
     );
 }

@@ -5,7 +5,8 @@
 //! Keys are content addresses (a block hash never names other contents),
 //! so entries never go stale: a reorg changes which hash a number maps to,
 //! and that mapping is read from the store on every call. Size is bounded
-//! by `cache.max_entries`; eviction is quick_cache's (S3-FIFO).
+//! by `cache.max_entries` and, when set, `cache.max_size` (bytes of JSON);
+//! eviction is quick_cache's (S3-FIFO).
 
 use std::sync::{
     Arc,
@@ -32,9 +33,30 @@ pub enum Rendered {
     Header,
 }
 
+/// Weighs an entry by its JSON's length, but at least a `1/max_entries`
+/// share of the byte bound: so neither the entry count nor the bytes go
+/// over their bound.
+#[derive(Debug, Clone, Copy)]
+struct EntryWeight {
+    floor: u64,
+    by_bytes: bool,
+}
+
+impl quick_cache::Weighter<(B256, Rendered), Arc<RawValue>> for EntryWeight {
+    fn weight(&self, _key: &(B256, Rendered), value: &Arc<RawValue>) -> u64 {
+        if self.by_bytes {
+            (value.get().len() as u64).max(self.floor)
+        } else {
+            1
+        }
+    }
+}
+
+type Entries = quick_cache::sync::Cache<(B256, Rendered), Arc<RawValue>, EntryWeight>;
+
 /// The cache, or nothing when `cache.enabled` is false.
 pub struct ResponseCache {
-    entries: Option<quick_cache::sync::Cache<(B256, Rendered), Arc<RawValue>>>,
+    entries: Option<Entries>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -52,10 +74,33 @@ impl std::fmt::Debug for ResponseCache {
 impl ResponseCache {
     /// A cache of at most `max_entries` (`None`: disabled).
     pub fn new(max_entries: Option<u64>) -> Self {
+        Self::bounded(max_entries, None)
+    }
+
+    /// A cache of at most `max_entries` holding at most `max_bytes` of
+    /// JSON when given (`None` entries: disabled).
+    pub fn bounded(max_entries: Option<u64>, max_bytes: Option<u64>) -> Self {
+        let entries = max_entries.filter(|entries| *entries > 0).map(|entries| {
+            let weight = match max_bytes.filter(|bytes| *bytes > 0) {
+                Some(bytes) => (
+                    bytes,
+                    EntryWeight {
+                        floor: (bytes / entries).max(1),
+                        by_bytes: true,
+                    },
+                ),
+                None => (
+                    entries,
+                    EntryWeight {
+                        floor: 1,
+                        by_bytes: false,
+                    },
+                ),
+            };
+            Entries::with_weighter(entries.min(1 << 24) as usize, weight.0, weight.1)
+        });
         ResponseCache {
-            entries: max_entries
-                .filter(|entries| *entries > 0)
-                .map(|entries| quick_cache::sync::Cache::new(entries as usize)),
+            entries,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -95,9 +140,7 @@ impl ResponseCache {
 
     /// Entries held now.
     pub fn len(&self) -> usize {
-        self.entries
-            .as_ref()
-            .map_or(0, quick_cache::sync::Cache::len)
+        self.entries.as_ref().map_or(0, Entries::len)
     }
 
     /// Whether it holds nothing.
@@ -147,5 +190,23 @@ mod tests {
         assert_eq!(renders, 2);
         assert!(!cache.enabled());
         assert_eq!(cache.hit_ratio(), 0.0);
+    }
+
+    #[test]
+    fn a_byte_bound_holds_the_bytes_and_the_entry_count_down() {
+        let cache = ResponseCache::bounded(Some(1_000), Some(10_000));
+        let big = "1".repeat(1_000);
+        for index in 0..100u32 {
+            let _: Result<_, ()> =
+                cache.get_or_render(B256::ZERO, Rendered::Transaction(index), || Ok(value(&big)));
+        }
+        // 10,000 bytes hold about ten 1,000-byte entries, not a hundred.
+        assert!(cache.len() <= 12, "{} entries", cache.len());
+        let small = ResponseCache::bounded(Some(5), Some(1 << 30));
+        for index in 0..50u32 {
+            let _: Result<_, ()> =
+                small.get_or_render(B256::ZERO, Rendered::Receipt(index), || Ok(value("1")));
+        }
+        assert!(small.len() <= 6, "{} entries", small.len());
     }
 }

@@ -350,7 +350,10 @@ pub fn api_context(
             Arc::clone(&plugins.storage),
             plugins.rate_limit.clone(),
         ),
-        cache: ResponseCache::new(config.cache.enabled.then_some(config.cache.max_entries)),
+        cache: ResponseCache::bounded(
+            config.cache.enabled.then_some(config.cache.max_entries),
+            Some(config.cache.max_size.0),
+        ),
         metrics,
         history: Arc::default(),
         started: std::time::Instant::now(),

@@ -149,6 +149,7 @@ pub fn parse(text: &str, file: &Path, env: &ConfigEnv) -> Result<Config, ConfigE
             file: file.to_owned(),
             message: error.to_string(),
         })?;
+    let merged = with_our_names(merged, file, env)?;
     let config: Config = serde_path_to_error::deserialize(merged).map_err(|error| {
         let key = error.path().to_string();
         let origin = env
@@ -168,6 +169,39 @@ pub fn parse(text: &str, file: &Path, env: &ConfigEnv) -> Result<Config, ConfigE
         message,
     })?;
     Ok(config)
+}
+
+/// The merged tree with the operator guide's key names read as ours
+/// ([`super::aliases`]); unchanged when it uses none.
+fn with_our_names(
+    merged: config::Config,
+    file: &Path,
+    env: &ConfigEnv,
+) -> Result<config::Config, ConfigError> {
+    let syntax = |message: String| ConfigError::Syntax {
+        file: file.to_owned(),
+        message,
+    };
+    let mut tree: serde_json::Value = merged
+        .clone()
+        .try_deserialize()
+        .map_err(|error| syntax(error.to_string()))?;
+    if !super::aliases::needed(&tree) {
+        return Ok(merged);
+    }
+    super::aliases::apply(&mut tree).map_err(|(key, message)| ConfigError::Value {
+        origin: env
+            .override_for(&key)
+            .unwrap_or_else(|| file.display().to_string()),
+        key,
+        message,
+    })?;
+    // JSON is YAML: the rewritten tree goes through the same decoder.
+    let text = serde_json::to_string(&tree).map_err(|error| syntax(error.to_string()))?;
+    config::Config::builder()
+        .add_source(File::from_str(&text, FileFormat::Yaml))
+        .build()
+        .map_err(|error| syntax(error.to_string()))
 }
 
 /// The `config` crate appends its own key/origin decoration to some

@@ -452,9 +452,8 @@ pub struct CacheConfig {
     pub enabled: bool,
     /// Most entries kept.
     pub max_entries: u64,
-    /// How long an entry about the unconfirmed tip lives.
-    #[serde(with = "humantime_serde")]
-    pub ttl: Duration,
+    /// Most bytes of rendered JSON kept (`5GB`, `512MiB`); `0`: no byte bound.
+    pub max_size: ByteSize,
 }
 
 impl Default for CacheConfig {
@@ -462,7 +461,7 @@ impl Default for CacheConfig {
         CacheConfig {
             enabled: true,
             max_entries: 100_000,
-            ttl: Duration::from_secs(2),
+            max_size: ByteSize(0),
         }
     }
 }
@@ -475,7 +474,7 @@ pub struct ConnectionPoolConfig {
     pub max_connections: u32,
     /// Idle connections kept per upstream host.
     pub max_idle_per_host: u32,
-    /// Close connections idle this long.
+    /// Close upstream connections idle this long.
     #[serde(with = "humantime_serde")]
     pub idle_timeout: Duration,
     /// Give up on a request after this long.

@@ -17,6 +17,12 @@ pub fn validate(config: &Config) -> Result<(), (String, String)> {
             format!("{ip} cannot be dialled; give a public address or `auto`"),
         );
     }
+    if config.cluster.enabled {
+        return fail(
+            "cluster.enabled",
+            "clustering through Redis is not built yet (issue 3/5): set it to false; one instance runs alone".into(),
+        );
+    }
     if config.cluster.enabled
         && !config.cluster.redis_url.starts_with("redis://")
         && !config.cluster.redis_url.starts_with("rediss://")

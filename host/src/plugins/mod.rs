@@ -160,6 +160,7 @@ impl PluginLoader {
             "endpoints": endpoints,
             "request_timeout_ms": config.connection_pool.request_timeout.as_millis() as u64,
             "max_idle_per_host": config.connection_pool.max_idle_per_host,
+            "idle_timeout_ms": config.connection_pool.idle_timeout.as_millis() as u64,
         });
         self.load(
             "upstream.plugin",

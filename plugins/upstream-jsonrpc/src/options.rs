@@ -17,6 +17,8 @@ pub struct Settings {
     pub request_timeout_ms: u64,
     /// Idle HTTP connections kept per endpoint host.
     pub max_idle_per_host: usize,
+    /// Close HTTP connections idle this long.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for Settings {
@@ -25,6 +27,7 @@ impl Default for Settings {
             endpoints: Vec::new(),
             request_timeout_ms: 30_000,
             max_idle_per_host: 32,
+            idle_timeout_ms: 90_000,
         }
     }
 }

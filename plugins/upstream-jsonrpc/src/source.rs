@@ -69,6 +69,7 @@ impl JsonRpcUpstream {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(settings.max_idle_per_host)
+            .pool_idle_timeout(Duration::from_millis(settings.idle_timeout_ms.max(1)))
             .tcp_nodelay(true)
             .build()
             .map_err(|error| {

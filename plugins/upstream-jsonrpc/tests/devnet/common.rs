@@ -60,6 +60,7 @@ pub fn upstream_with_timeout(
                 endpoints: urls,
                 request_timeout_ms,
                 max_idle_per_host: 8,
+                ..Settings::default()
             },
             options,
         )
