@@ -280,3 +280,50 @@ async fn the_tracker_sees_new_checkpoints_and_survives_an_l1_outage() {
         .expect("stops on shutdown")
         .unwrap();
 }
+
+/// The host asks L1 for its newest checkpoint once per `l1.poll_interval`
+/// and Heimdall for its newest milestone once per `heimdall.poll_interval`,
+/// however many batches sync writes meanwhile (one tracker for all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_syncing_host_polls_l1_and_heimdall_once_per_interval() {
+    let devnet = devnet(300, Duration::from_millis(100)).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut config = hypasis_sync::devnet_host::config_for(&devnet, data.path());
+    config.plugins.dir = Some(common::built_in_plugin_dir());
+    config.l1.poll_interval = Duration::from_secs(3);
+    config.heimdall.poll_interval = Duration::from_secs(2);
+    config.sync.forward.batch_size = 16;
+    let shutdown = CancellationToken::new();
+    let host = hypasis_sync::app::Host::start(config, shutdown.clone())
+        .await
+        .unwrap();
+    // Past the anchor and start-up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let calls = devnet.calls();
+    let (l1_before, heimdall_before, forward_before) = (
+        calls.l1_latest_checkpoint(),
+        calls.heimdall_ending("milestones/latest"),
+        host.sync_status.as_ref().unwrap().read().forward_blocks,
+    );
+    let started = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let l1 = calls.l1_latest_checkpoint() - l1_before;
+    let heimdall = calls.heimdall_ending("milestones/latest") - heimdall_before;
+    let forward = host.sync_status.as_ref().unwrap().read().forward_blocks - forward_before;
+    // Sync kept writing batches (at 16 blocks, far more than there were polls).
+    assert!(forward >= 100, "forward sync stored only {forward} blocks");
+    let expected_l1 = elapsed / 3.0;
+    let expected_heimdall = elapsed / 2.0;
+    assert!(
+        (l1 as f64 - expected_l1).abs() <= 2.0,
+        "{l1} L1 checkpoint polls in {elapsed:.1} s at a 3 s interval"
+    );
+    assert!(
+        (heimdall as f64 - expected_heimdall).abs() <= 2.0,
+        "{heimdall} Heimdall milestone polls in {elapsed:.1} s at a 2 s interval"
+    );
+    shutdown.cancel();
+    host.stop().await.unwrap();
+    devnet.stop().await;
+}

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod block;
+pub mod calls;
 pub mod chain;
 pub mod checkpointer;
 pub mod config;

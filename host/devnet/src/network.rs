@@ -99,6 +99,7 @@ fn now_secs() -> u64 {
 /// A running devnet. Dropping it does not stop it; call [`Devnet::stop`].
 pub struct Devnet {
     chain: Arc<RwLock<Chain>>,
+    calls: Arc<crate::calls::CallCounts>,
     l1: Arc<L1Devnet>,
     checkpoints: Checkpoints,
     endpoints: Vec<UpstreamEndpoint>,
@@ -207,13 +208,17 @@ impl Devnet {
                 addr: SocketAddr::new(options.host, 0),
                 cause,
             })?;
+        let calls = Arc::new(crate::calls::CallCounts::default());
         let l1_for_server = Arc::clone(&l1);
+        let l1_calls = Arc::clone(&calls);
         tasks.spawn(http::serve(
             l1_listener,
             http::handler(move |request| {
                 let l1 = Arc::clone(&l1_for_server);
+                let calls = Arc::clone(&l1_calls);
                 async move {
                     let text = String::from_utf8_lossy(&request.body).into_owned();
+                    calls.l1(&text);
                     let answer = tokio::task::spawn_blocking(move || l1.rpc_text(&text))
                         .await
                         .unwrap_or_default();
@@ -245,11 +250,14 @@ impl Devnet {
             options.checkpoints.max_length,
             l1.root_chain(),
         );
+        let heimdall_calls = Arc::clone(&calls);
         tasks.spawn(http::serve(
             heimdall_listener,
             http::handler(move |request| {
                 let api = api.clone();
+                let calls = Arc::clone(&heimdall_calls);
                 async move {
+                    calls.heimdall(&request.path);
                     if request.method != "GET" {
                         return Outcome::Respond(HttpResponse::json(
                             405,
@@ -266,6 +274,7 @@ impl Devnet {
         let growing = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let devnet = Devnet {
             chain,
+            calls,
             l1,
             checkpoints,
             endpoints,
@@ -402,6 +411,11 @@ impl Devnet {
         self.endpoints
             .get(index)
             .map(|endpoint| endpoint.faults().clone())
+    }
+
+    /// What L1 and Heimdall were asked since start.
+    pub fn calls(&self) -> &crate::calls::CallCounts {
+        &self.calls
     }
 
     /// How many times each block was served with full transactions, summed
