@@ -333,7 +333,9 @@ async fn rest_admin_limits_and_metrics() {
         0.0 + host.sync_status.as_ref().unwrap().read().forward_blocks as f64
     );
     assert!(value("hypasis_backward_sync_blocks_total") >= HEAD as f64 - 600.0);
-    assert_eq!(value("hypasis_connected_peers_total"), 1.0);
+    // The unlabelled series counts every peer; the per-client ones add up to it.
+    assert_eq!(series.get("hypasis_connected_peers_total"), Some(&1.0));
+    assert_eq!(value("hypasis_connected_peers_total"), 2.0);
     assert!(value("hypasis_rpc_requests_total") > 100.0);
     assert!(
         series

@@ -91,7 +91,7 @@ fn config_check_prints_the_effective_config_with_secrets_redacted() {
     assert_eq!(
         stderr(&output),
         format!(
-            "error: {}: `p2p.max_peer`: unknown field `max_peer`, expected one of `enabled`, `listen_addr`, `discovery`, `max_peers`, `trusted_peers`, `bootnodes`, `handshake_timeout`, `peer_requests_per_second`\n",
+            "error: {}: `p2p.max_peer`: unknown field `max_peer`, expected one of `enabled`, `listen_addr`, `discovery`, `max_peers`, `trusted_peers`, `bootnodes`, `handshake_timeout`, `peer_requests_per_second`, `ban_duration`\n",
             file.display()
         )
     );
