@@ -5,8 +5,8 @@
 
 use alloy_primitives::Address;
 use hypasis_polygon::rpc_json::{
-    ReceiptView, TxContext, data, header_json, quantity, quantity_u256, receipt_json,
-    transaction_json,
+    BorReceiptPlace, ReceiptView, TxContext, bor_receipt_json, data, header_json, quantity,
+    quantity_u256, receipt_json, transaction_json,
 };
 use serde_json::{Map, Value, json};
 
@@ -96,25 +96,15 @@ fn first_log_index(block: &DevBlock, index: usize) -> u64 {
 pub fn receipt(block: &DevBlock, index: usize) -> Option<Value> {
     if index == block.txs.len() {
         let bor = block.bor_receipt.as_ref()?;
-        let view = ReceiptView {
+        let place = BorReceiptPlace {
             tx_hash: bor.tx_hash,
             tx_index: index as u64,
             block_hash: block.hash,
             block_number: block.number(),
             block_timestamp: None,
-            from: Address::ZERO,
-            to: Some(Address::ZERO),
-            contract_address: None,
-            tx_type: 0,
-            status: true,
-            cumulative_gas_used: 0,
-            gas_used: 0,
-            effective_gas_price: 0,
-            logs: &bor.logs,
-            bloom: &bor.bloom,
             first_log_index: first_log_index(block, index),
         };
-        return Some(receipt_json(&view));
+        return Some(bor_receipt_json(&place, &bor.logs, &bor.bloom));
     }
     let tx = block.txs.get(index)?;
     let receipt = block.receipts.get(index)?;

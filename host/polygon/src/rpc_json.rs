@@ -454,6 +454,50 @@ pub struct ReceiptView<'a> {
     pub first_log_index: u64,
 }
 
+/// Where Bor's derived state-sync receipt sits in its block.
+#[derive(Debug, Clone, Copy)]
+pub struct BorReceiptPlace {
+    /// The derived transaction's hash (`bor_receipt_tx_hash`).
+    pub tx_hash: B256,
+    /// Its index: after the block's transactions.
+    pub tx_index: u64,
+    /// The block's hash.
+    pub block_hash: B256,
+    /// The block's number.
+    pub block_number: u64,
+    /// The block's timestamp, when the dialect shows it.
+    pub block_timestamp: Option<u64>,
+    /// Logs before it in the block.
+    pub first_log_index: u64,
+}
+
+/// Bor's derived state-sync receipt as Bor shows it: zero sender and
+/// recipient, no gas, status 1 (the one builder for it).
+pub fn bor_receipt_json(
+    place: &BorReceiptPlace,
+    logs: &[alloy_primitives::Log],
+    bloom: &Bloom,
+) -> Value {
+    receipt_json(&ReceiptView {
+        tx_hash: place.tx_hash,
+        tx_index: place.tx_index,
+        block_hash: place.block_hash,
+        block_number: place.block_number,
+        block_timestamp: place.block_timestamp,
+        from: Address::ZERO,
+        to: Some(Address::ZERO),
+        contract_address: None,
+        tx_type: 0,
+        status: true,
+        cumulative_gas_used: 0,
+        gas_used: 0,
+        effective_gas_price: 0,
+        logs,
+        bloom,
+        first_log_index: place.first_log_index,
+    })
+}
+
 /// Renders one log as `eth_getLogs` and receipts do.
 pub fn log_json(log: &alloy_primitives::Log, view: &ReceiptView<'_>, log_index: u64) -> Value {
     let mut out = Map::new();

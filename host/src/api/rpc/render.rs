@@ -22,8 +22,8 @@ use hypasis_polygon::{
     ChainSpec, decode_header,
     roots::envelope_items,
     rpc_json::{
-        ReceiptView, TxContext, data, header_json, quantity, receipt_json, recover_sender,
-        transaction_json,
+        BorReceiptPlace, ReceiptView, TxContext, bor_receipt_json, data, header_json, quantity,
+        receipt_json, recover_sender, transaction_json,
     },
     state_sync::{STATE_SYNC_TX_TYPE, bor_receipt_tx_hash},
 };
@@ -451,25 +451,19 @@ impl StoredBlock {
         if index == receipts.len()
             && let (Some(hash), Some(receipt)) = (self.bor_tx_hash(dialect), &self.state_sync)
         {
-            let view = ReceiptView {
+            let place = BorReceiptPlace {
                 tx_hash: hash,
                 tx_index: index as u64,
                 block_hash: self.hash,
                 block_number: self.number,
                 block_timestamp,
-                from: Address::ZERO,
-                to: Some(Address::ZERO),
-                contract_address: None,
-                tx_type: 0,
-                status: true,
-                cumulative_gas_used: 0,
-                gas_used: 0,
-                effective_gas_price: 0,
-                logs: &receipt.receipt.logs,
-                bloom: &receipt.logs_bloom,
                 first_log_index,
             };
-            return Ok(Some(receipt_json(&view)));
+            return Ok(Some(bor_receipt_json(
+                &place,
+                &receipt.receipt.logs,
+                &receipt.logs_bloom,
+            )));
         }
         let (Some((tx_type, receipt)), Some(tx)) = (receipts.get(index), self.txs().get(index))
         else {
