@@ -16,6 +16,8 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use hypasis_ratelimit_core::Bucket;
+
 use super::protocol::{MAX_THROTTLE_DELAY, MIN_THROTTLE_STRIKES, THROTTLE_STRIKE_SECONDS};
 use crate::plugins::RateLimitPlugin;
 
@@ -30,14 +32,13 @@ pub enum Admission {
     Drop,
 }
 
-/// A token bucket that lends: a request finding it empty takes a token on
-/// credit and is told how long until the debt is repaid.
+/// The internal limit: ratelimit-core's token bucket, lending (a request
+/// finding it empty is served after the debt is repaid), on a monotonic
+/// millisecond clock of its own.
 #[derive(Debug, Clone)]
 pub struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
+    bucket: Bucket,
+    origin: Instant,
 }
 
 impl TokenBucket {
@@ -48,27 +49,19 @@ impl TokenBucket {
         } else {
             f64::MAX
         };
-        let burst = rate.clamp(1.0, 1e9);
         TokenBucket {
-            rate,
-            burst,
-            tokens: burst,
-            last: now,
+            bucket: Bucket::new(rate, rate.clamp(1.0, 1e9), 0),
+            origin: now,
         }
     }
 
     /// Takes a token at `now`: `None` if one was there, else the wait until
     /// the debt is repaid.
     pub fn take(&mut self, now: Instant) -> Option<Duration> {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        // Debt is bounded, so a peer that stops flooding recovers.
-        self.tokens = (self.tokens - 1.0).max(-self.burst * 10.0);
-        if self.tokens >= 0.0 {
-            None
-        } else {
-            Some(Duration::from_secs_f64(-self.tokens / self.rate))
+        let now_ms = now.saturating_duration_since(self.origin).as_millis() as u64;
+        match self.bucket.lend(1.0, now_ms) {
+            0 => None,
+            wait => Some(Duration::from_millis(wait)),
         }
     }
 }
@@ -168,17 +161,14 @@ mod tests {
     fn the_bucket_allows_a_burst_then_lends() {
         let start = Instant::now();
         let mut bucket = TokenBucket::new(10.0, start);
-        let millis = |wait: Option<Duration>| wait.map(|wait| wait.as_secs_f64() * 1000.0);
         for _ in 0..10 {
             assert_eq!(bucket.take(start), None);
         }
-        let close = |got: Option<f64>, want: f64| got.is_some_and(|got| (got - want).abs() < 0.01);
-        assert!(close(millis(bucket.take(start)), 100.0));
-        assert!(close(millis(bucket.take(start)), 200.0));
-        // Time pays the debt back (2 owed, 3 earned), then lends again.
+        assert_eq!(bucket.take(start), Some(Duration::from_millis(100)));
+        assert_eq!(bucket.take(start), Some(Duration::from_millis(200)));
         let later = start + Duration::from_millis(300);
         assert_eq!(bucket.take(later), None);
-        assert!(close(millis(bucket.take(later)), 100.0));
+        assert_eq!(bucket.take(later), Some(Duration::from_millis(100)));
         assert_eq!(bucket.take(later + Duration::from_secs(5)), None);
     }
 

@@ -49,6 +49,23 @@ impl Bucket {
         ((cost - self.tokens) / self.rate * 1000.0).ceil().max(1.0) as u64
     }
 
+    /// Takes `cost` tokens whether or not they are there — a loan, the debt
+    /// bounded at ten capacities so that a caller who stops recovers — and
+    /// returns the milliseconds until the debt is repaid (0: no debt;
+    /// `u64::MAX` at a rate of 0). devp2p's per-peer limit throttles this
+    /// way: the request is served after the wait, not refused.
+    pub fn lend(&mut self, cost: f64, now_ms: u64) -> u64 {
+        self.refill(now_ms);
+        self.tokens = (self.tokens - cost).max(-self.capacity * 10.0);
+        if self.tokens >= 0.0 {
+            0
+        } else if self.rate <= 0.0 {
+            u64::MAX
+        } else {
+            (-self.tokens / self.rate * 1000.0).ceil().max(1.0) as u64
+        }
+    }
+
     /// Takes `cost` tokens; call only after [`Bucket::wait_ms`] said 0.
     pub fn take(&mut self, cost: f64) {
         self.tokens -= cost;
@@ -75,6 +92,25 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loan_is_served_after_the_debt_is_repaid() {
+        let mut bucket = Bucket::new(10.0, 10.0, 1_000);
+        for _ in 0..10 {
+            assert_eq!(bucket.lend(1.0, 1_000), 0);
+        }
+        assert_eq!(bucket.lend(1.0, 1_000), 100);
+        assert_eq!(bucket.lend(1.0, 1_000), 200);
+        // Time pays the debt back (2 owed, 3 earned), then lends again.
+        assert_eq!(bucket.lend(1.0, 1_300), 0);
+        assert_eq!(bucket.lend(1.0, 1_300), 100);
+        // The debt is bounded: a flood owes at most ten capacities.
+        for _ in 0..1_000 {
+            bucket.lend(1.0, 1_300);
+        }
+        assert_eq!(bucket.lend(1.0, 1_300), 10_000);
+        assert_eq!(bucket.lend(1.0, 12_400), 0);
+    }
 
     #[test]
     fn a_full_bucket_allows_its_capacity_then_refills_at_its_rate() {
