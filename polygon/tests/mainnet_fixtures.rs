@@ -15,7 +15,7 @@ use serde_json::Value;
 
 fn testdata(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/polygon")
+        .join("../testdata/polygon")
         .join(path)
 }
 
