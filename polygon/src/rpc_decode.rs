@@ -22,7 +22,7 @@ use alloy_primitives::{Address, B64, B256, Bloom, Bytes, Log, Signature, TxKind,
 use serde::Deserialize;
 
 use crate::{
-    rpc_json::{
+    rpc_hex::{
         JsonShapeError, parse_b256, parse_bytes, parse_fixed as fixed, parse_u64,
         parse_u256 as u256,
     },

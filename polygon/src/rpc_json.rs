@@ -1,6 +1,8 @@
-//! Ethereum JSON-RPC shapes for blocks, transactions, receipts and logs, in
-//! both directions: rendering what we store, and rebuilding the exact header
-//! from what an upstream sends. Field names and encodings follow go-ethereum
+//! Ethereum JSON-RPC shapes for blocks, transactions, receipts and logs:
+//! rendering what we store. The other direction (rebuilding the exact
+//! consensus objects from what an upstream sends) is [`crate::rpc_parse`]
+//! over [`crate::rpc_decode`], re-exported here; hex scalars are
+//! [`crate::rpc_hex`]. Field names and encodings follow go-ethereum
 //! (and Bor, which adds `totalDifficulty` and its state-sync transaction).
 
 use alloy_consensus::{Header, Transaction, TxEnvelope};
@@ -9,22 +11,10 @@ use alloy_primitives::{Address, B256, Bloom, U256};
 use serde_json::{Map, Value, json};
 
 use crate::state_sync::{STATE_SYNC_TX_TYPE, decode_state_sync_tx};
-
-/// A JSON block, transaction or receipt that does not have the expected shape.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JsonShapeError {
-    /// A required field is absent or null.
-    #[error("field `{0}` is missing")]
-    Missing(&'static str),
-    /// A field has the wrong form.
-    #[error("field `{field}`: {reason}")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-}
+pub use crate::{
+    rpc_hex::{JsonShapeError, parse_b256, parse_bytes, parse_fixed, parse_u64, parse_u256},
+    rpc_parse::{header_from_json, log_from_json, receipt_from_json, state_sync_tx_from_json},
+};
 
 /// `0x`-prefixed minimal hex quantity.
 pub fn quantity(value: u64) -> Value {
@@ -43,89 +33,6 @@ pub fn data(bytes: &[u8]) -> Value {
     // Cannot fail: the buffer is exactly twice the input.
     let _ = hex::encode_to_slice(bytes, &mut out[2..]);
     Value::String(String::from_utf8(out).unwrap_or_default())
-}
-
-fn invalid(field: &'static str, reason: impl ToString) -> JsonShapeError {
-    JsonShapeError::Invalid {
-        field,
-        reason: reason.to_string(),
-    }
-}
-
-/// Parses a `0x` hex quantity into a u64.
-pub fn parse_u64(name: &'static str, text: &str) -> Result<u64, JsonShapeError> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
-    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
-        return Err(invalid(
-            name,
-            format!("`{text}` is not a minimal hex quantity"),
-        ));
-    }
-    u64::from_str_radix(digits, 16).map_err(|error| invalid(name, error))
-}
-
-/// Parses a `0x` hex quantity into a U256.
-pub fn parse_u256(name: &'static str, text: &str) -> Result<U256, JsonShapeError> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
-    if digits.is_empty() || digits.len() > 64 {
-        return Err(invalid(
-            name,
-            format!("`{text}` is not a 256-bit hex quantity"),
-        ));
-    }
-    // Right-align the digits in 64 and decode them as 32 big-endian bytes
-    // (SIMD hex through const-hex: receipts and transactions are full of these).
-    let mut padded = [b'0'; 64];
-    padded[64 - digits.len()..].copy_from_slice(digits.as_bytes());
-    let mut bytes = [0u8; 32];
-    const_hex::decode_to_slice(padded, &mut bytes).map_err(|error| invalid(name, error))?;
-    Ok(U256::from_be_bytes(bytes))
-}
-
-/// Parses `0x` hex data.
-pub fn parse_bytes(name: &'static str, text: &str) -> Result<Vec<u8>, JsonShapeError> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
-    const_hex::decode(digits).map_err(|_| invalid(name, "not hex"))
-}
-
-/// Parses exactly `N` bytes of `0x` hex.
-pub fn parse_fixed<const N: usize>(
-    name: &'static str,
-    text: &str,
-) -> Result<[u8; N], JsonShapeError> {
-    let digits = text
-        .strip_prefix("0x")
-        .ok_or_else(|| invalid(name, "missing 0x prefix"))?;
-    if digits.len() != 2 * N {
-        return Err(invalid(
-            name,
-            format!("{} hex digits, expected {}", digits.len(), 2 * N),
-        ));
-    }
-    let mut out = [0u8; N];
-    const_hex::decode_to_slice(digits, &mut out).map_err(|_| invalid(name, "not hex"))?;
-    Ok(out)
-}
-
-/// Parses a 32-byte hash.
-pub fn parse_b256(name: &'static str, text: &str) -> Result<B256, JsonShapeError> {
-    parse_fixed::<32>(name, text).map(B256::from)
-}
-
-/// Rebuilds a header from its JSON (as `eth_getBlockByNumber` returns it).
-/// Optional fields are taken exactly when present, so the RLP and hash
-/// match the producer's.
-pub fn header_from_json(block: &Value) -> Result<Header, JsonShapeError> {
-    crate::rpc_decode::from_value::<crate::rpc_decode::BlockJson<'_, serde::de::IgnoredAny>>(
-        "block", block,
-    )?
-    .to_header()
 }
 
 /// The header fields of a block's JSON (without `transactions`, `uncles`,
@@ -563,23 +470,6 @@ pub fn receipt_json(view: &ReceiptView<'_>) -> Value {
     Value::Object(out)
 }
 
-/// Rebuilds a log from its JSON (`address`, `topics`, `data`), as receipts
-/// and `eth_getLogs` carry it.
-pub fn log_from_json(log: &Value) -> Result<alloy_primitives::Log, JsonShapeError> {
-    crate::rpc_decode::log_from_value(log)
-}
-
-/// A receipt's consensus fields rebuilt from its JSON (as
-/// `eth_getBlockReceipts` returns it): the transaction type (0 when `type`
-/// is absent), and status (or the pre-Byzantium `root`), cumulative gas,
-/// bloom (taken as sent, not recomputed) and logs.
-pub fn receipt_from_json(
-    receipt: &Value,
-) -> Result<(u8, alloy_consensus::ReceiptWithBloom), JsonShapeError> {
-    crate::rpc_decode::from_value::<crate::rpc_decode::ReceiptJson<'_>>("receipt", receipt)?
-        .to_receipt()
-}
-
 /// The consensus encoding of a receipt (what the receipt trie and eth/68
 /// hold): `type ‖ rlp([status or root, cumulativeGasUsed, logsBloom, logs])`,
 /// the bare list for type 0. Covers Bor's 0x7F type, which alloy's
@@ -592,120 +482,4 @@ pub fn encode_receipt(tx_type: u8, receipt: &alloy_consensus::ReceiptWithBloom) 
     }
     receipt.encode(&mut out);
     out
-}
-
-/// Rebuilds Bor's state-sync transaction (type 0x7F) from its JSON: the
-/// events in `stateSyncData`, as [`transaction_json`] renders them, encoded
-/// by [`encode_state_sync_tx`](crate::state_sync::encode_state_sync_tx).
-pub fn state_sync_tx_from_json(tx: &Value) -> Result<Vec<u8>, JsonShapeError> {
-    let parsed: crate::rpc_decode::TransactionJson<'_> =
-        crate::rpc_decode::from_value("transaction", tx)?;
-    if parsed.tx_type()? != u64::from(STATE_SYNC_TX_TYPE) {
-        return Err(invalid("type", "not a state-sync transaction"));
-    }
-    parsed
-        .envelope()?
-        .map_err(|unsupported| invalid("type", unsupported))
-}
-
-#[cfg(test)]
-mod from_json_tests {
-    use super::*;
-    use crate::state_sync::{StateSyncData, encode_state_sync_tx};
-    use alloy_eips::eip2718::Encodable2718;
-    use alloy_primitives::Bytes;
-
-    fn view<'a>(
-        tx_type: u8,
-        logs: &'a [alloy_primitives::Log],
-        bloom: &'a Bloom,
-    ) -> ReceiptView<'a> {
-        ReceiptView {
-            tx_hash: B256::repeat_byte(1),
-            tx_index: 0,
-            block_hash: B256::repeat_byte(2),
-            block_number: 7,
-            block_timestamp: None,
-            from: Address::ZERO,
-            to: None,
-            contract_address: None,
-            tx_type,
-            status: true,
-            cumulative_gas_used: 63_000,
-            gas_used: 21_000,
-            effective_gas_price: 1,
-            logs,
-            bloom,
-            first_log_index: 0,
-        }
-    }
-
-    #[test]
-    fn receipts_round_trip_to_consensus_bytes() {
-        let logs = vec![alloy_primitives::Log::new_unchecked(
-            Address::repeat_byte(3),
-            vec![B256::repeat_byte(4), B256::repeat_byte(5)],
-            Bytes::from_static(b"log data"),
-        )];
-        let receipt = alloy_consensus::ReceiptWithBloom::from(alloy_consensus::Receipt {
-            status: true.into(),
-            cumulative_gas_used: 63_000,
-            logs: logs.clone(),
-        });
-        let bloom = receipt.logs_bloom;
-        for (tx_type, expected) in [
-            (
-                0u8,
-                alloy_consensus::ReceiptEnvelope::Legacy(receipt.clone()).encoded_2718(),
-            ),
-            (
-                2,
-                alloy_consensus::ReceiptEnvelope::Eip1559(receipt.clone()).encoded_2718(),
-            ),
-        ] {
-            let json = receipt_json(&view(tx_type, &logs, &bloom));
-            let (parsed_type, parsed) = receipt_from_json(&json).unwrap();
-            assert_eq!(parsed_type, tx_type);
-            assert_eq!(encode_receipt(parsed_type, &parsed), expected);
-        }
-        // Bor's 0x7F receipt: the type byte before the same list.
-        let json = receipt_json(&view(0x7f, &logs, &bloom));
-        let (parsed_type, parsed) = receipt_from_json(&json).unwrap();
-        let mut expected = vec![0x7f];
-        alloy_rlp::Encodable::encode(&receipt, &mut expected);
-        assert_eq!(encode_receipt(parsed_type, &parsed), expected);
-
-        let mut broken = json.clone();
-        broken["status"] = json!("0x2");
-        assert!(receipt_from_json(&broken).is_err());
-        broken["status"] = Value::Null;
-        assert_eq!(
-            receipt_from_json(&broken).unwrap_err(),
-            JsonShapeError::Missing("status")
-        );
-    }
-
-    #[test]
-    fn state_sync_tx_round_trips() {
-        let events = vec![StateSyncData {
-            id: 9,
-            contract: Address::repeat_byte(0x10),
-            data: Bytes::from_static(b"event"),
-            tx_hash: B256::repeat_byte(0x11),
-        }];
-        let envelope = encode_state_sync_tx(&events);
-        let context = TxContext {
-            block_hash: B256::ZERO,
-            block_number: 1,
-            block_timestamp: None,
-            index: 0,
-            base_fee: None,
-        };
-        let hash = alloy_primitives::keccak256(&envelope);
-        let json = transaction_json(&envelope, &hash, &Address::ZERO, &context).unwrap();
-        assert_eq!(state_sync_tx_from_json(&json).unwrap(), envelope);
-        let mut broken = json.clone();
-        broken["stateSyncData"][0]["txHash"] = json!("0x12");
-        assert!(state_sync_tx_from_json(&broken).is_err());
-    }
 }
