@@ -139,6 +139,10 @@ pub mod memory {
                     parent_hash: self.hash(number - 1),
                     difficulty: U256::from(1 + number % 3),
                     timestamp: 100 + number * 2,
+                    header: std::sync::Arc::new(
+                        hypasis_polygon::decode_header(&self.header(number))
+                            .expect("a fake header decodes"),
+                    ),
                 })
                 .collect()
         }

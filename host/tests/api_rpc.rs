@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::api::{call, config, devnet, result, rpc_url, synced, without};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use hypasis_sync::app::Host;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -300,7 +300,7 @@ async fn json_rpc_serves_what_bor_serves() {
         ))
         .await
         .unwrap();
-    let subscribed: Value = next_text(&mut socket).await;
+    let subscribed: Value = common::api::next_ws_json(&mut socket).await;
     let subscription = subscribed["result"].as_str().unwrap().to_string();
     socket
         .send(Message::text(
@@ -309,13 +309,16 @@ async fn json_rpc_serves_what_bor_serves() {
         .await
         .unwrap();
     assert_eq!(
-        next_text(&mut socket).await["result"],
+        common::api::next_ws_json(&mut socket).await["result"],
         json!(format!("{HEAD:#x}"))
     );
     devnet.set_growing(true);
-    let note = tokio::time::timeout(Duration::from_secs(60), next_text(&mut socket))
-        .await
-        .expect("a newHeads notification");
+    let note = tokio::time::timeout(
+        Duration::from_secs(60),
+        common::api::next_ws_json(&mut socket),
+    )
+    .await
+    .expect("a newHeads notification");
     assert_eq!(note["method"], json!("eth_subscription"));
     assert_eq!(note["params"]["subscription"], json!(subscription));
     let new_number = note["params"]["result"]["number"]
@@ -335,18 +338,6 @@ async fn json_rpc_serves_what_bor_serves() {
     shutdown.cancel();
     host.stop().await.unwrap();
     devnet.stop().await;
-}
-
-async fn next_text<S>(socket: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match socket.next().await.expect("the socket stays open").unwrap() {
-            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
-            _ => continue,
-        }
-    }
 }
 
 /// With `api.rpc.proxy_unknown`, a block the store lacks comes from the

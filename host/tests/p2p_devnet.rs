@@ -11,14 +11,18 @@ mod common;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::keccak256;
+use futures_util::SinkExt;
 use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
 use hypasis_eth_wire::{EthMessage, MessageId};
+use hypasis_plugin_api::BlockPart;
 use hypasis_rlpx::{DisconnectReason, P2pError};
 use hypasis_sync::{
     app::Host,
     nodekey::NodeKey,
     p2p::client::{ClientError, EthClient},
 };
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -30,7 +34,14 @@ async fn start() -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
 async fn start_with(
     adjust: impl FnOnce(&mut hypasis_sync::config::Config),
 ) -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
-    let devnet = Devnet::start(DevnetOptions {
+    start_over(|_| {}, adjust).await
+}
+
+async fn start_over(
+    adjust_devnet: impl FnOnce(&mut DevnetOptions),
+    adjust: impl FnOnce(&mut hypasis_sync::config::Config),
+) -> (Devnet, Host, tempfile::TempDir, CancellationToken) {
+    let mut options = DevnetOptions {
         chain: ChainConfig {
             txs_per_block: 2,
             ..ChainConfig::default()
@@ -45,9 +56,9 @@ async fn start_with(
         upstreams: 1,
         port: 0,
         ..DevnetOptions::default()
-    })
-    .await
-    .unwrap();
+    };
+    adjust_devnet(&mut options);
+    let devnet = Devnet::start(options).await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut config = hypasis_sync::devnet_host::config_for(&devnet, data.path());
     config.plugins.dir = Some(common::built_in_plugin_dir());
@@ -275,4 +286,94 @@ async fn a_flooding_peer_is_banned_for_the_ban_duration_then_let_back_in() {
 async fn client_result(host: &Host) -> Result<EthClient, ClientError> {
     let enode = host.p2p.as_ref().expect("devp2p runs").enode().to_string();
     EthClient::connect(&enode, NodeKey::random().secret(), TIMEOUT).await
+}
+
+/// The head sync settles reaches a WebSocket `newHeads` subscriber and a
+/// connected devp2p peer from the chain state alone: while they are told,
+/// nobody reads a new head's header from the store (the storage handle's
+/// read log counts every part read by hash).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settled_head_reaches_subscribers_without_a_store_read() {
+    let (devnet, host, _data, token) = start_over(
+        // Checkpoints every 256 blocks: the next one (768) is far off, so
+        // sync's check of stored blocks against it cannot read a new head.
+        |options| {
+            options.checkpoints.interval = 256;
+            options.checkpoints.max_length = 256;
+        },
+        |config| {
+            config.api.rpc.enabled = true;
+            config.api.rpc.listen = "127.0.0.1:0".parse().unwrap();
+        },
+    )
+    .await;
+    wait_for_sync(&host, &devnet).await;
+    let mut bor = client(&host).await;
+    let rpc = host.api.as_ref().and_then(|api| api.rpc).unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{rpc}"))
+        .await
+        .unwrap();
+    socket
+        .send(Message::text(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]})
+                .to_string(),
+        ))
+        .await
+        .unwrap();
+    let subscribed = common::api::next_ws_json(&mut socket).await;
+    assert!(subscribed["result"].is_string(), "{subscribed}");
+
+    let reads = host.plugins.storage.read_log();
+    reads.start();
+    // Three heads over WebSocket, and the peer told of the newest or a later one.
+    let mut notified = Vec::new();
+    while notified.len() < 3 {
+        let note = tokio::time::timeout(TIMEOUT, common::api::next_ws_json(&mut socket))
+            .await
+            .expect("a newHeads notification");
+        let header = &note["params"]["result"];
+        let number = u64::from_str_radix(
+            header["number"].as_str().unwrap().trim_start_matches("0x"),
+            16,
+        )
+        .unwrap();
+        let hash: alloy_primitives::B256 = header["hash"].as_str().unwrap().parse().unwrap();
+        assert_eq!(devnet.chain().read().by_number(number).unwrap().hash, hash);
+        notified.push((number, hash));
+    }
+    let newest = notified.last().unwrap().0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let announced = loop {
+        assert!(
+            Instant::now() < deadline,
+            "no NewBlockHashes at or past {newest}"
+        );
+        let message = tokio::time::timeout(TIMEOUT, bor.next())
+            .await
+            .expect("a message from the host")
+            .unwrap();
+        if let EthMessage::NewBlockHashes(hashes) = message
+            && let Some(last) = hashes.0.last()
+            && last.number >= newest
+        {
+            break (last.number, last.hash);
+        }
+    };
+    reads.stop();
+    assert_eq!(
+        devnet.chain().read().by_number(announced.0).unwrap().hash,
+        announced.1
+    );
+    for (number, hash) in notified.iter().chain([&announced]) {
+        assert_eq!(
+            reads.count(BlockPart::Header, &hash.0),
+            0,
+            "the header of new head {number} was read from the store"
+        );
+    }
+
+    bor.disconnect().await;
+    token.cancel();
+    host.stop().await.unwrap();
+    devnet.stop().await;
 }

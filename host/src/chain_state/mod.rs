@@ -10,6 +10,9 @@
 //! [`ChainWatch`] and wait on its `watch` channels. Nothing polls the store
 //! for the head: the store is read only at start (the first head and its
 //! total difficulty) and after a reorg deeper than the heads kept in memory.
+//! Sync hands over each settled block's decoded header with it, and the
+//! newest [`KEPT_HEADERS`] are kept ([`ChainWatch::recent_header`]), so a
+//! `newHeads` subscriber is told of a head without a store read.
 //!
 //! A store filled by `import` and served by `serve` has a fixed head
 //! ([`ChainState::fixed`]).
@@ -23,9 +26,11 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
 pub mod coverage;
+pub mod recent;
 pub mod total_difficulty;
 
 pub use coverage::{Coverage, UNCONFIRMED, UNLINKED, VERIFIED};
+pub use recent::{KEPT_HEADERS, RecentHeaders};
 pub use total_difficulty::{SettledBlock, TdTracker, TotalDifficulty};
 
 use crate::{
@@ -97,6 +102,7 @@ pub struct ChainState {
     coverage: watch::Sender<Arc<Coverage>>,
     checkpoints: RwLock<BTreeMap<u64, L1Checkpoint>>,
     td: Mutex<TdTracker>,
+    recent: Mutex<RecentHeaders>,
     tip: Mutex<Option<Tip>>,
     genesis: Mutex<Option<B256>>,
     fixed: bool,
@@ -122,6 +128,7 @@ impl ChainState {
             coverage: watch::Sender::new(Arc::default()),
             checkpoints: RwLock::default(),
             td: Mutex::new(TdTracker::new()),
+            recent: Mutex::default(),
             tip: Mutex::new(None),
             genesis: Mutex::new(genesis),
             fixed,
@@ -208,6 +215,13 @@ impl ChainState {
             hash: last.hash,
             timestamp: last.timestamp,
         };
+        {
+            // Kept before the head is published: a woken subscriber finds them.
+            let mut recent = self.recent.lock();
+            for block in &blocks[blocks.len().saturating_sub(KEPT_HEADERS)..] {
+                recent.push(block.number, block.hash, Arc::clone(&block.header));
+            }
+        }
         let td = self.td.lock().advance(blocks);
         match td {
             Some(td) => self.publish(tip, td),
@@ -233,6 +247,7 @@ impl ChainState {
             hash,
             timestamp,
         };
+        self.recent.lock().unwind_to(number, hash);
         let rewound = {
             let mut td = self.td.lock();
             td.rewind(number, hash).then(|| td.last()).flatten()
@@ -425,6 +440,13 @@ impl ChainWatch {
     /// A receiver to wait for head changes on.
     pub fn subscribe(&self) -> watch::Receiver<Option<ServedHead>> {
         self.state.head.subscribe()
+    }
+
+    /// The header of canonical block `number`, with its hash, when it is
+    /// among the newest [`KEPT_HEADERS`] settled ones (read from memory,
+    /// not the store).
+    pub fn recent_header(&self, number: u64) -> Option<(B256, Arc<alloy_consensus::Header>)> {
+        self.state.recent.lock().get(number)
     }
 
     /// The newest milestone (`safe`).

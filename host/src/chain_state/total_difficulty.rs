@@ -59,8 +59,10 @@ struct Point {
 /// How many settled heads are kept to rebase on after a reorg or a milestone.
 pub const KEPT_POINTS: usize = 4096;
 
-/// A block sync settled, with what the total difficulty needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A block sync settled, with what the total difficulty needs and its
+/// decoded header (kept for the newest blocks, so announcing a head reads
+/// nothing from the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettledBlock {
     /// Its number.
     pub number: u64,
@@ -72,6 +74,8 @@ pub struct SettledBlock {
     pub difficulty: U256,
     /// Its timestamp.
     pub timestamp: u64,
+    /// Its header.
+    pub header: std::sync::Arc<alloy_consensus::Header>,
 }
 
 /// Follows the head's total difficulty as the head moves.

@@ -55,6 +55,7 @@ impl PluginObject for RateLimitBox {
 pub struct PluginHandle<B> {
     name: Arc<str>,
     inner: B,
+    reads: super::ReadLog,
 }
 
 /// A loaded storage plugin.
@@ -80,6 +81,7 @@ impl<B> PluginHandle<B> {
         PluginHandle {
             name: name.into(),
             inner,
+            reads: super::ReadLog::default(),
         }
     }
 
@@ -100,6 +102,11 @@ impl<B> PluginHandle<B> {
 }
 
 impl StoragePlugin {
+    /// The record of block parts read through this handle (off until started).
+    pub fn read_log(&self) -> &super::ReadLog {
+        &self.reads
+    }
+
     /// Applies a batch atomically.
     pub async fn write(&self, batch: WriteBatch) -> Result<(), PluginCallError> {
         self.named(self.inner.write(batch).await)
@@ -123,6 +130,7 @@ impl StoragePlugin {
         part: BlockPart,
         hashes: &[H256],
     ) -> Result<RVec<ROption<RVec<u8>>>, PluginCallError> {
+        self.reads.note(part, hashes);
         self.named(self.inner.parts(part, RSlice::from_slice(hashes)))
     }
 

@@ -5,6 +5,7 @@ mod error;
 mod handles;
 mod library;
 mod log_sink;
+mod read_log;
 mod resolve;
 
 use std::{path::PathBuf, sync::Arc};
@@ -18,6 +19,7 @@ pub use handles::{
     PluginHandle, PluginObject, RateLimitPlugin, StoragePlugin, UpstreamPlugin, ValidationPlugin,
 };
 pub use library::{PluginDescription, PluginLibrary};
+pub use read_log::ReadLog;
 pub use resolve::{default_plugin_dir, is_path, library_file_name, library_files, resolve};
 
 use crate::config::{Config, ValidationLevelName};

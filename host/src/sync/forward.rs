@@ -24,8 +24,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     ledger::{confirm, linked, unwind_batch},
+    range_error::RangeError,
     report::ProgressReport,
-    services::{Context, Prefetch, RangeError, SyncServices, backoff, pause},
+    services::{Context, Prefetch, SyncServices, backoff, pause},
     status::{SyncSettings, SyncStatus},
 };
 use crate::{

@@ -22,6 +22,7 @@ mod backward;
 mod forward;
 mod ledger;
 mod observe;
+mod range_error;
 mod report;
 mod senders;
 mod services;

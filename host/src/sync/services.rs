@@ -7,14 +7,14 @@ use std::{sync::Arc, time::Duration};
 use alloy_primitives::{B256, keccak256};
 use hypasis_plugin_api::{
     BlockRange, BlockRef, Checkpoint, ChildLink, Direction, ErrorKind, FaultKind, FetchRequest,
-    Fetched, RawBlock, Rejection, Span, ValidationRequest, WriteBatch,
+    Fetched, RawBlock, Span, ValidationRequest, WriteBatch,
 };
 use hypasis_polygon::{ChainSpec, roots::body_transactions, state_sync::bor_receipt_tx_hash};
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
-use super::{SpanBook, ledger::Ledger, status::SyncStatus};
+use super::{SpanBook, ledger::Ledger, range_error::RangeError, status::SyncStatus};
 use crate::{
     chain_state::{ChainState, SettledBlock},
     checkpoints::{CheckpointTracker, L1Checkpoint},
@@ -45,35 +45,6 @@ pub struct SyncServices {
     pub spec: Arc<ChainSpec>,
     /// Milliseconds spent in storage writes (reported in the status).
     pub write_time: Arc<std::sync::atomic::AtomicU64>,
-}
-
-/// Why one attempt at a range failed.
-#[derive(Debug)]
-pub enum RangeError {
-    /// The first block does not link to the trusted parent: the stored tip
-    /// may be on a dead fork.
-    ParentMismatch(Box<Rejection>),
-    /// Every endpoint tried served blocks that failed validation.
-    Rejected(Box<Rejection>),
-    /// The upstream failed.
-    Upstream(PluginCallError),
-    /// Validation could not run, or storage failed.
-    Internal(String),
-}
-
-impl std::fmt::Display for RangeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RangeError::ParentMismatch(rejection) => {
-                write!(f, "does not link to the stored chain: {rejection}")
-            }
-            RangeError::Rejected(rejection) => {
-                write!(f, "rejected by every endpoint tried: {rejection}")
-            }
-            RangeError::Upstream(error) => write!(f, "{error}"),
-            RangeError::Internal(message) => f.write_str(message),
-        }
-    }
 }
 
 /// What a validated range comes with.
@@ -318,6 +289,7 @@ impl SyncServices {
                     parent_hash: header.parent_hash,
                     difficulty: header.difficulty,
                     timestamp: header.timestamp,
+                    header: Arc::new(header),
                 });
             }
         }

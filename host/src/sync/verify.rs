@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use hypasis_plugin_api::{BlockRange, BlockRef, RawBlock, ValidationRequest, Verdict};
 
-use super::services::RangeError;
+use super::range_error::RangeError;
 use crate::plugins::{PluginCallError, ValidationPlugin};
 
 /// Ranges shorter than this are validated in one call.

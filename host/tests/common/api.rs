@@ -154,3 +154,24 @@ pub fn now_secs() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+/// The next text frame on a WebSocket, parsed as JSON (other frames are
+/// skipped).
+pub async fn next_ws_json<S>(socket: &mut S) -> Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match socket.next().await.expect("the socket stays open").unwrap() {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            _ => continue,
+        }
+    }
+}

@@ -17,8 +17,9 @@ use warp::ws::{Message, WebSocket};
 use super::protocol::{CallResult, Response, RpcError, raw};
 use crate::{api::context::ApiContext, block_store::BlockStore, chain_state::ServedHead};
 
-/// Most headers sent for one head change; a bigger jump sends the newest only.
-pub const MAX_BACKFILL: u64 = 64;
+/// Most headers sent for one head change; a bigger jump sends the newest
+/// only. As many as the chain state keeps in memory.
+pub const MAX_BACKFILL: u64 = crate::chain_state::KEPT_HEADERS as u64;
 
 /// Messages queued for one connection before it counts as too slow and is closed.
 const OUTBOX: usize = 1024;
@@ -42,8 +43,16 @@ fn reply(id: &Value, outcome: CallResult) -> String {
     serde_json::to_string(&Response::new(id, &outcome)).unwrap_or_default()
 }
 
-/// The header JSON of canonical block `number`.
+/// The header JSON of canonical block `number`: from the chain state's
+/// newest headers (sync handed them over with the head), else the store.
 fn header_at(ctx: &ApiContext, number: u64) -> Option<Value> {
+    if let Some((hash, header)) = ctx
+        .head
+        .as_ref()
+        .and_then(|head| head.recent_header(number))
+    {
+        return Some(Value::Object(header_json(&header, &hash)));
+    }
     let hash = ctx.canonical_hash(number).ok().flatten()?;
     let bytes = BlockStore::part(&*ctx.store, BlockPart::Header, hash).ok()??;
     let header = decode_header(&bytes).ok()?;
