@@ -254,6 +254,24 @@ async fn json_rpc_serves_what_bor_serves() {
     assert_eq!(answers[0]["result"], json!(format!("{HEAD:#x}")));
     assert_eq!(answers[1]["error"]["code"], json!(-32601));
     assert_eq!(answers[2]["id"], json!(3));
+    // Notifications (no id) are run and not answered, alone or in a batch.
+    for body in [
+        r#"{"jsonrpc":"2.0","method":"eth_blockNumber"}"#,
+        r#"[{"jsonrpc":"2.0","method":"eth_blockNumber"},{"jsonrpc":"2.0","method":"eth_chainId"}]"#,
+    ] {
+        let response = client
+            .post(&ours)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{body}");
+        assert_eq!(response.text().await.unwrap(), "", "{body}");
+    }
+    let (_, answer) = post(r#"[{"jsonrpc":"2.0","method":"eth_blockNumber"},{"jsonrpc":"2.0","id":5,"method":"eth_chainId"}]"#).await;
+    assert_eq!(answer.as_array().map(Vec::len), Some(1), "{answer}");
+    assert_eq!(answer[0]["id"], json!(5), "{answer}");
     // Over api.rpc.max_batch (100): refused whole, with the limit named.
     let batch: Vec<Value> = (0..101)
         .map(|id| json!({"jsonrpc": "2.0", "id": id, "method": "eth_blockNumber"}))

@@ -220,19 +220,17 @@ impl L1Devnet {
     /// would. A lone notification (no `id`), or a batch of notifications only, gets no answer:
     /// `Value::Null`.
     pub fn rpc(&self, request: &serde_json::Value) -> serde_json::Value {
-        rpc::handle(&self.lock(), request)
+        let body = hypasis_jsonrpc::Body::from_value(request.clone());
+        rpc::answer(&self.lock(), body)
+            .and_then(|response| serde_json::from_slice(&response.into_bytes()).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
 
     /// [`L1Devnet::rpc`] on a raw request body: invalid JSON gets the `-32700` parse error, and
     /// "no answer" is the empty string.
     pub fn rpc_text(&self, body: &str) -> String {
-        match serde_json::from_str::<serde_json::Value>(body) {
-            Ok(request) => match self.rpc(&request) {
-                serde_json::Value::Null => String::new(),
-                response => response.to_string(),
-            },
-            Err(_) => rpc::parse_error().to_string(),
-        }
+        let body = hypasis_jsonrpc::Body::parse(body.as_bytes());
+        rpc::answer(&self.lock(), body).map_or_else(String::new, |response| response.into_text())
     }
 
     fn lock(&self) -> MutexGuard<'_, Chain> {

@@ -1,12 +1,15 @@
-//! The JSON-RPC 2.0 server, transport-free: envelopes, batches and errors as geth shapes them,
-//! and the Ethereum methods the sync needs from an L1.
+//! The Ethereum methods the sync needs from an L1, answered through the workspace's one
+//! JSON-RPC framing (hypasis-jsonrpc): envelopes, batches and errors as geth shapes them.
 
 use alloy_primitives::{Address, B256, TxKind};
+use hypasis_jsonrpc::{Body, EXECUTION_REVERTED, Reply, Response};
 use revm::{
     DatabaseRef,
     context::{TxEnv, result::ExecutionResult},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+pub(crate) use hypasis_jsonrpc::RpcError;
 
 use crate::{
     block::{GAS_LIMIT, L1Block},
@@ -17,112 +20,12 @@ use crate::{
     params::{self, BlockId, Params},
 };
 
-/// A JSON-RPC error object.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RpcError {
-    code: i64,
-    message: String,
-    data: Option<Value>,
-}
-
-impl RpcError {
-    fn new(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    /// `-32602`, bad parameters.
-    pub(crate) fn invalid_params(message: impl Into<String>) -> Self {
-        Self::new(-32602, message)
-    }
-
-    /// `-32600`, not a valid request object.
-    fn invalid_request(message: impl Into<String>) -> Self {
-        Self::new(-32600, message)
-    }
-
-    /// `-32000`, geth's code for a failed call (unknown block, refused transaction, …).
-    fn server(message: impl Into<String>) -> Self {
-        Self::new(-32000, message)
-    }
-
-    fn to_json(&self) -> Value {
-        let mut object = Map::new();
-        object.insert("code".into(), json!(self.code));
-        object.insert("message".into(), json!(self.message));
-        if let Some(data) = &self.data {
-            object.insert("data".into(), data.clone());
-        }
-        Value::Object(object)
-    }
-}
-
-fn response(id: &Value, outcome: Result<Value, RpcError>) -> Value {
-    match outcome {
-        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-        Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error.to_json()}),
-    }
-}
-
-/// The answer to a body that is not JSON.
-pub(crate) fn parse_error() -> Value {
-    response(&Value::Null, Err(RpcError::new(-32700, "parse error")))
-}
-
-/// Answers one request object or a batch; `Value::Null` when nothing is to be sent back.
-pub(crate) fn handle(chain: &Chain, request: &Value) -> Value {
-    match request {
-        Value::Array(batch) if batch.is_empty() => {
-            response(&Value::Null, Err(RpcError::invalid_request("empty batch")))
-        }
-        Value::Array(batch) => {
-            let answers: Vec<Value> = batch
-                .iter()
-                .filter_map(|item| handle_one(chain, item))
-                .collect();
-            if answers.is_empty() {
-                Value::Null
-            } else {
-                Value::Array(answers)
-            }
-        }
-        single => handle_one(chain, single).unwrap_or(Value::Null),
-    }
-}
-
-/// One request: `None` for a notification (a request without `id`).
-fn handle_one(chain: &Chain, request: &Value) -> Option<Value> {
-    let Value::Object(object) = request else {
-        return Some(response(
-            &Value::Null,
-            Err(RpcError::invalid_request("invalid request")),
-        ));
-    };
-    let id = object.get("id");
-    let valid_id = matches!(id, Some(Value::Null | Value::Number(_) | Value::String(_)));
-    let method = object
-        .get("method")
-        .and_then(Value::as_str)
-        .filter(|method| !method.is_empty());
-    let version_ok = object.get("jsonrpc").and_then(Value::as_str) == Some("2.0");
-    match (version_ok, method, id) {
-        (true, Some(method), Some(id)) if valid_id => {
-            Some(response(id, call(chain, method, object.get("params"))))
-        }
-        // A notification: geth runs it and answers nothing; every method here is read-only.
-        (true, Some(_), None) => None,
-        (_, _, Some(id)) if valid_id => Some(response(
-            id,
-            Err(RpcError::invalid_request("invalid request")),
-        )),
-        _ => Some(response(
-            &Value::Null,
-            Err(RpcError::invalid_request("invalid request")),
-        )),
-    }
+/// Answers a request body (one object or a batch) as geth would; `None` when nothing is to be
+/// sent back (notifications only).
+pub(crate) fn answer(chain: &Chain, body: Result<Body, RpcError>) -> Option<Response> {
+    hypasis_jsonrpc::respond(body, |method, params| {
+        call(chain, method, params).map(Reply::Value)
+    })
 }
 
 fn call(chain: &Chain, method: &str, params: Option<&Value>) -> Result<Value, RpcError> {
@@ -207,10 +110,7 @@ fn call(chain: &Chain, method: &str, params: Option<&Value>) -> Result<Value, Rp
             let value = state.storage_ref(address, slot).unwrap_or_default();
             Ok(json::data(B256::from(value)))
         }
-        _ => Err(RpcError::new(
-            -32601,
-            format!("the method {method} does not exist/is not available"),
-        )),
+        _ => Err(RpcError::method_not_found(method)),
     }
 }
 
@@ -276,14 +176,14 @@ fn eth_call(chain: &Chain, params: &Params<'_>) -> Result<Value, RpcError> {
         evm::transact(state, chain.config.chain_id, env, tx).map_err(RpcError::server)?;
     match result {
         ExecutionResult::Success { output, .. } => Ok(json::data(output.data())),
-        ExecutionResult::Revert { output, .. } => Err(RpcError {
-            code: 3,
-            message: match revert_reason(&output) {
+        ExecutionResult::Revert { output, .. } => Err(RpcError::new(
+            EXECUTION_REVERTED,
+            match revert_reason(&output) {
                 Some(reason) => format!("execution reverted: {reason}"),
                 None => "execution reverted".into(),
             },
-            data: Some(json::data(&output)),
-        }),
+        )
+        .with_data(json::data(&output))),
         ExecutionResult::Halt { reason, .. } => {
             Err(RpcError::server(halt_message(&format!("{reason:?}"))))
         }

@@ -78,19 +78,25 @@ fn unknown_methods_and_malformed_requests_get_geth_errors() {
         l1.rpc(&json!({"jsonrpc": "2.0", "id": 7, "method": "eth_sendTransaction", "params": []})),
         json!({"jsonrpc": "2.0", "id": 7, "error": {"code": -32601, "message": "the method eth_sendTransaction does not exist/is not available"}})
     );
+    // geth's code and message; what exactly was wrong goes in `data`.
+    let parse: Value =
+        serde_json::from_str(&l1.rpc_text("{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": "))
+            .unwrap();
+    assert_eq!(parse["id"], Value::Null);
+    assert_eq!(parse["error"]["code"], -32700);
+    assert_eq!(parse["error"]["message"], "parse error");
+    let invalid = |id: Value, reason: &str| json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600, "message": "invalid request", "data": reason}});
     assert_eq!(
-        l1.rpc_text("{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": "),
-        r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}"#
+        l1.rpc(&json!(42)),
+        invalid(Value::Null, "not a request object")
     );
-    let invalid = json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "invalid request"}});
-    assert_eq!(l1.rpc(&json!(42)), invalid);
     assert_eq!(
         l1.rpc(&json!({"jsonrpc": "2.0", "id": {}, "method": "eth_chainId"})),
-        invalid
+        invalid(Value::Null, "`id` must be a number, a string or null")
     );
     assert_eq!(
         l1.rpc(&json!({"jsonrpc": "1.0", "id": "x", "method": "eth_chainId"})),
-        json!({"jsonrpc": "2.0", "id": "x", "error": {"code": -32600, "message": "invalid request"}})
+        invalid(json!("x"), "`jsonrpc` must be \"2.0\"")
     );
     assert_eq!(
         l1.rpc(&json!([])),
@@ -182,7 +188,7 @@ fn batches_answer_in_order_and_skip_notifications() {
         json!([
             {"jsonrpc": "2.0", "id": 1, "result": "0x4"},
             {"jsonrpc": "2.0", "id": "two", "error": {"code": -32601, "message": "the method nope_nothing does not exist/is not available"}},
-            {"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "invalid request"}},
+            {"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": "invalid request", "data": "not a request object"}},
             {"jsonrpc": "2.0", "id": 3, "result": "0x539"},
         ])
     );

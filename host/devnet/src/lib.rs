@@ -28,6 +28,7 @@ pub mod render;
 pub mod script;
 pub mod txgen;
 pub mod upstream;
+mod upstream_server;
 
 pub use config::{ChainConfig, CheckpointConfig};
 pub use network::{Devnet, DevnetOptions};

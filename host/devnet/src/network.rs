@@ -11,7 +11,7 @@ use alloy_primitives::Address;
 use hypasis_devnet_l1::{L1Config, L1Devnet};
 use hypasis_polygon::ChainSpec;
 use parking_lot::RwLock;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::{net::TcpListener, sync::broadcast, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -23,11 +23,10 @@ use crate::{
     faults::FaultPlan,
     generator::{ChainGenerator, GeneratorError},
     heimdall::{Checkpoints, HeimdallApi},
-    http::{self, HttpResponse, Outcome, SocketHandler},
-    jsonrpc::{self, RpcError},
-    render,
+    http::{self, HttpResponse, Outcome},
     script::FaultScript,
     upstream::UpstreamEndpoint,
+    upstream_server::{socket_handler, upstream_handler},
 };
 
 /// Everything `hypasis-sync devnet` can be told.
@@ -541,124 +540,4 @@ async fn run_script(
             }
         }
     }
-}
-
-fn upstream_handler(endpoint: UpstreamEndpoint) -> http::Handler {
-    http::handler(move |request| {
-        let endpoint = endpoint.clone();
-        async move {
-            let settings = endpoint.faults().settings();
-            if let Some(latency) = settings.latency {
-                tokio::time::sleep(latency).await;
-            }
-            if endpoint.faults().roll(settings.drop_rate) {
-                return Outcome::Drop;
-            }
-            if endpoint.faults().roll(settings.rate_limit_rate) {
-                let body = json!({"jsonrpc": "2.0", "id": Value::Null, "error": {"code": -32005, "message": "rate limit exceeded"}});
-                let mut response = HttpResponse::json(429, &body);
-                response
-                    .headers
-                    .push(("retry-after", settings.retry_after_secs.max(1).to_string()));
-                return Outcome::Respond(response);
-            }
-            if request.method != "POST" {
-                return Outcome::Respond(HttpResponse::json(
-                    405,
-                    &json!({"jsonrpc": "2.0", "id": Value::Null, "error": {"code": -32600, "message": "use POST"}}),
-                ));
-            }
-            let body = request.body.clone();
-            let answer = tokio::task::spawn_blocking(move || {
-                jsonrpc::answer_chunks(&body, |method, params| endpoint.call_reply(method, params))
-            })
-            .await
-            .unwrap_or_default();
-            Outcome::Respond(HttpResponse {
-                status: 200,
-                headers: Vec::new(),
-                body: answer,
-            })
-        }
-    })
-}
-
-fn socket_handler(
-    endpoint: UpstreamEndpoint,
-    new_heads: broadcast::Sender<Arc<DevBlock>>,
-) -> SocketHandler {
-    Arc::new(move |push, connection| {
-        let endpoint = endpoint.clone();
-        let new_heads = new_heads.clone();
-        let mut next_id = 1u64;
-        Box::new(move |text: String| {
-            let endpoint = endpoint.clone();
-            let push = push.clone();
-            let new_heads = new_heads.clone();
-            let connection = connection.clone();
-            let subscription = format!("{:#x}", 0x1000 + next_id);
-            next_id += 1;
-            Box::pin(async move {
-                let request: Value = serde_json::from_str(&text).ok()?;
-                let id = request.get("id").cloned().unwrap_or(Value::Null);
-                let method = request
-                    .get("method")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let params = request
-                    .get("params")
-                    .cloned()
-                    .unwrap_or(Value::Array(Vec::new()));
-                if method == "eth_subscribe" {
-                    if params.get(0).and_then(Value::as_str) != Some("newHeads") {
-                        return Some(
-                            jsonrpc::failure(
-                                &id,
-                                &RpcError::invalid_params("only newHeads is supported"),
-                            )
-                            .to_string(),
-                        );
-                    }
-                    let mut heads = new_heads.subscribe();
-                    let faults = endpoint.faults().clone();
-                    let sub = subscription.clone();
-                    tokio::spawn(async move {
-                        loop {
-                            tokio::select! {
-                                _ = connection.cancelled() => return,
-                                head = heads.recv() => match head {
-                                    Ok(block) => {
-                                        if faults.settings().stale_head.is_some_and(|stale| block.number() > stale) {
-                                            continue;
-                                        }
-                                        let message = json!({
-                                            "jsonrpc": "2.0",
-                                            "method": "eth_subscription",
-                                            "params": {"subscription": sub, "result": render::new_head(&block)},
-                                        });
-                                        if push.send(message.to_string()).is_err() { return; }
-                                    }
-                                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                                    Err(broadcast::error::RecvError::Closed) => return,
-                                },
-                            }
-                        }
-                    });
-                    return Some(jsonrpc::success(&id, Value::String(subscription)).to_string());
-                }
-                if method == "eth_unsubscribe" {
-                    return Some(jsonrpc::success(&id, Value::Bool(true)).to_string());
-                }
-                let answer = tokio::task::spawn_blocking(move || {
-                    jsonrpc::answer(text.as_bytes(), |method, params| {
-                        endpoint.call_reply(method, params)
-                    })
-                })
-                .await
-                .ok()?;
-                Some(answer)
-            })
-        })
-    })
 }

@@ -230,10 +230,7 @@ impl UpstreamEndpoint {
     pub fn call(&self, method: &str, params: &Value) -> Result<Value, RpcError> {
         let settings = self.faults.settings();
         if self.faults.roll(settings.error_rate) {
-            return Err(RpcError {
-                code: -32603,
-                message: "devnet: injected internal error".into(),
-            });
+            return Err(RpcError::internal("devnet: injected internal error"));
         }
         let chain = self.chain.read();
         let spec = chain.generator().spec();

@@ -9,16 +9,17 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use opentelemetry::KeyValue;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use warp::{
     Buf, Filter,
     http::{HeaderMap, HeaderValue, StatusCode, header},
 };
 
+use hypasis_jsonrpc::{Body, Entry, Reply, Response};
+
 use super::{
     methods::{METHODS, call},
-    protocol::{CallResult, LIMIT_EXCEEDED, PARSE_ERROR, Response, RpcError},
+    protocol::{CallResult, LIMIT_EXCEEDED, RpcError},
 };
 use crate::api::{
     context::ApiContext, identity::operator_id, limiter::now_ms, listener::client_addr,
@@ -29,26 +30,25 @@ use crate::api::{
 pub struct Answer {
     /// The status code (200, or 429 when rate limited).
     pub status: StatusCode,
-    /// The JSON body.
-    pub body: String,
+    /// The JSON body (empty when the request held notifications only).
+    pub body: Bytes,
     /// Seconds to wait, when rate limited.
     pub retry_after: Option<u64>,
 }
 
 impl Answer {
-    fn ok(body: String) -> Self {
+    fn ok(response: Option<Response>) -> Self {
         Answer {
             status: StatusCode::OK,
-            body,
+            body: response.map(Response::into_bytes).unwrap_or_default(),
             retry_after: None,
         }
     }
 
     fn error(status: StatusCode, error: RpcError) -> Self {
-        let outcome: CallResult = Err(error);
         Answer {
             status,
-            body: serde_json::to_string(&Response::new(&Value::Null, &outcome)).unwrap_or_default(),
+            body: Response::error(error).into_bytes(),
             retry_after: None,
         }
     }
@@ -63,26 +63,22 @@ fn method_label(method: &str) -> &'static str {
         .unwrap_or("other")
 }
 
-/// Runs one call object and renders its response.
-async fn one(ctx: &ApiContext, request: &Value) -> String {
+/// Runs one entry of a request; its response, `None` for a notification
+/// (run, never answered, as go-ethereum does).
+async fn one(ctx: &ApiContext, entry: Entry) -> Option<Response> {
     let started = Instant::now();
-    let id = request.get("id").unwrap_or(&Value::Null);
-    let method = request.get("method").and_then(Value::as_str);
-    let outcome: CallResult = match (request, method) {
-        (Value::Object(object), Some(method))
-            if object.get("jsonrpc").and_then(Value::as_str) == Some("2.0") =>
-        {
-            call(ctx, method, object.get("params")).await
+    let (id, method, outcome): (_, _, CallResult) = match entry {
+        Entry::Call { id, method, params } => {
+            let outcome = call(ctx, &method, params.as_ref()).await;
+            (Some(id), Some(method), outcome)
         }
-        (Value::Object(_), Some(_)) => Err(RpcError::invalid_request(
-            "invalid request: `jsonrpc` must be \"2.0\"",
-        )),
-        (Value::Object(_), None) => Err(RpcError::invalid_request(
-            "invalid request: `method` must be a string",
-        )),
-        _ => Err(RpcError::invalid_request("invalid request: not an object")),
+        Entry::Notification { method, params } => {
+            let outcome = call(ctx, &method, params.as_ref()).await;
+            (None, Some(method), outcome)
+        }
+        Entry::Invalid { id, error } => (Some(id), None, Err(error)),
     };
-    let label = method.map_or("other", method_label);
+    let label = method.as_deref().map_or("other", method_label);
     ctx.metrics.rpc_requests.add(
         1,
         &[
@@ -94,37 +90,31 @@ async fn one(ctx: &ApiContext, request: &Value) -> String {
         started.elapsed().as_secs_f64(),
         &[KeyValue::new("method", label)],
     );
-    serde_json::to_string(&Response::new(id, &outcome)).unwrap_or_default()
+    id.map(|id| Response::to_call(&id, outcome.map(Reply::from)))
 }
 
 /// Answers a request body from `operator`: one call or a batch.
 pub async fn answer(ctx: &ApiContext, operator: &str, body: &[u8]) -> Answer {
-    let request: Value = match serde_json::from_slice(body) {
-        Ok(request) => request,
-        Err(error) => {
-            return Answer::error(
-                StatusCode::OK,
-                RpcError::new(PARSE_ERROR, format!("parse error: {error}")),
-            );
-        }
+    answer_body(ctx, operator, Body::parse(body)).await
+}
+
+/// [`answer`] on a body already read.
+pub async fn answer_body(ctx: &ApiContext, operator: &str, body: Result<Body, RpcError>) -> Answer {
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => return Answer::error(StatusCode::OK, error),
     };
-    let cost = match &request {
-        Value::Array(calls) if calls.is_empty() => {
-            return Answer::error(StatusCode::OK, RpcError::invalid_request("empty batch"));
-        }
-        Value::Array(calls) if calls.len() > ctx.settings.max_batch => {
-            return Answer::error(
-                StatusCode::OK,
-                RpcError::invalid_request(format!(
-                    "batch too large: {} calls, at most {} (api.rpc.max_batch)",
-                    calls.len(),
-                    ctx.settings.max_batch
-                )),
-            );
-        }
-        Value::Array(calls) => calls.len() as u32,
-        _ => 1,
-    };
+    if body.len() > ctx.settings.max_batch {
+        return Answer::error(
+            StatusCode::OK,
+            RpcError::invalid_request(format!(
+                "batch too large: {} calls, at most {} (api.rpc.max_batch)",
+                body.len(),
+                ctx.settings.max_batch
+            )),
+        );
+    }
+    let cost = u32::try_from(body.len()).unwrap_or(u32::MAX);
     if let Err(wait) = ctx.limiter.admit("rpc", operator, cost).await {
         ctx.metrics.rpc_requests.add(
             u64::from(cost),
@@ -147,19 +137,15 @@ pub async fn answer(ctx: &ApiContext, operator: &str, body: &[u8]) -> Answer {
         answer.retry_after = Some(seconds);
         return answer;
     }
-    match &request {
-        Value::Array(calls) => {
-            let mut out = String::from("[");
-            for (index, call) in calls.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(&one(ctx, call).await);
+    match body {
+        Body::Batch(entries) => {
+            let mut responses = Vec::with_capacity(entries.len());
+            for entry in entries {
+                responses.extend(one(ctx, entry).await);
             }
-            out.push(']');
-            Answer::ok(out)
+            Answer::ok(Response::batch(responses))
         }
-        single => Answer::ok(one(ctx, single).await),
+        Body::Single(entry) => Answer::ok(one(ctx, entry).await),
     }
 }
 
@@ -174,6 +160,16 @@ fn http_response(answer: Answer) -> warp::reply::Response {
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    if matches!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::BAD_REQUEST
+    ) {
+        // The rest of the body is left unread, so the connection cannot
+        // carry another request: say so, or a client reusing it would fail.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

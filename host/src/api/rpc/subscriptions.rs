@@ -9,12 +9,14 @@ use std::{collections::HashSet, sync::Arc};
 use futures_util::{SinkExt, StreamExt};
 use hypasis_plugin_api::BlockPart;
 use hypasis_polygon::{decode_header, rpc_json::header_json};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use warp::ws::{Message, WebSocket};
 
-use super::protocol::{CallResult, Response, RpcError, raw};
+use hypasis_jsonrpc::{Body, Entry, Reply, Response, subscription_notification};
+
+use super::protocol::{CallResult, RpcError, raw};
 use crate::{api::context::ApiContext, block_store::BlockStore, chain_state::ServedHead};
 
 /// Most headers sent for one head change; a bigger jump sends the newest
@@ -40,7 +42,7 @@ fn subscription_id() -> String {
 }
 
 fn reply(id: &Value, outcome: CallResult) -> String {
-    serde_json::to_string(&Response::new(id, &outcome)).unwrap_or_default()
+    Response::to_call(id, outcome.map(Reply::from)).into_text()
 }
 
 /// The header JSON of canonical block `number`: from the chain state's
@@ -59,16 +61,17 @@ fn header_at(ctx: &ApiContext, number: u64) -> Option<Value> {
     Some(Value::Object(header_json(&header, &hash)))
 }
 
-/// Handles a subscription request; `None` when `request` is not one.
+/// Handles a subscription request; `None` when `body` is not one.
 fn subscription_call(
-    request: &Value,
+    body: &Result<Body, RpcError>,
     subscriptions: &mut HashSet<String>,
     heads_known: bool,
 ) -> Option<String> {
-    let method = request.get("method")?.as_str()?;
-    let id = request.get("id").unwrap_or(&Value::Null);
-    let params = request.get("params").and_then(Value::as_array);
-    match method {
+    let Ok(Body::Single(Entry::Call { id, method, params })) = body else {
+        return None;
+    };
+    let params = params.as_ref().and_then(Value::as_array);
+    match method.as_str() {
         "eth_subscribe" => {
             let kind = params
                 .and_then(|params| params.first())
@@ -155,13 +158,11 @@ pub async fn run(
                 }
                 for number in from..=head.number {
                     let Some(header) = header_at(&ctx, number) else { continue };
+                    // Rendered once, shared by every subscription.
+                    let header = Reply::Raw(header.to_string().into());
                     for subscription in &subscriptions {
-                        let note = json!({
-                            "jsonrpc": "2.0",
-                            "method": "eth_subscription",
-                            "params": {"subscription": subscription, "result": header},
-                        });
-                        if outbox.try_send(Message::text(note.to_string())).is_err() {
+                        let note = subscription_notification(subscription, header.clone());
+                        if outbox.try_send(Message::text(note.into_text())).is_err() {
                             tracing::debug!(%operator, "WebSocket client too slow: closing");
                             drop(outbox);
                             let _ = writer.await;
@@ -178,14 +179,17 @@ pub async fn run(
                 if !(message.is_text() || message.is_binary()) {
                     continue;
                 }
-                let body = message.as_bytes();
-                let parsed: Option<Value> = serde_json::from_slice(body).ok();
-                let text = match parsed
-                    .as_ref()
-                    .and_then(|request| subscription_call(request, &mut subscriptions, ctx.head.is_some()))
-                {
+                let body = Body::parse(message.as_bytes());
+                let text = match subscription_call(&body, &mut subscriptions, ctx.head.is_some()) {
                     Some(text) => text,
-                    None => super::server::answer(&ctx, &operator, body).await.body,
+                    None => {
+                        let answer = super::server::answer_body(&ctx, &operator, body).await;
+                        // Notifications only: nothing to send.
+                        if answer.body.is_empty() {
+                            continue;
+                        }
+                        String::from_utf8(answer.body.into()).unwrap_or_default()
+                    }
                 };
                 if outbox.send(Message::text(text)).await.is_err() {
                     break;
@@ -199,13 +203,16 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
     fn subscribe_and_unsubscribe() {
         let mut subscriptions = HashSet::new();
+        let body = |value: Value| Body::from_value(value);
         let answer = subscription_call(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}),
+            &body(json!({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]})),
             &mut subscriptions,
             true,
         )
@@ -215,14 +222,16 @@ mod tests {
         assert!(id.starts_with("0x") && id.len() == 34);
         assert!(subscriptions.contains(&id));
         let refused = subscription_call(
-            &json!({"jsonrpc": "2.0", "id": 2, "method": "eth_subscribe", "params": ["logs"]}),
+            &body(
+                json!({"jsonrpc": "2.0", "id": 2, "method": "eth_subscribe", "params": ["logs"]}),
+            ),
             &mut subscriptions,
             true,
         )
         .unwrap();
         assert!(refused.contains("-32602"), "{refused}");
         let removed = subscription_call(
-            &json!({"jsonrpc": "2.0", "id": 3, "method": "eth_unsubscribe", "params": [id]}),
+            &body(json!({"jsonrpc": "2.0", "id": 3, "method": "eth_unsubscribe", "params": [id]})),
             &mut subscriptions,
             true,
         )
@@ -231,7 +240,7 @@ mod tests {
         assert!(subscriptions.is_empty());
         assert!(
             subscription_call(
-                &json!({"method": "eth_blockNumber"}),
+                &body(json!({"jsonrpc": "2.0", "id": 4, "method": "eth_blockNumber"})),
                 &mut subscriptions,
                 true
             )
