@@ -3,6 +3,7 @@
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
+    time::{Duration, Instant},
 };
 
 use enr::EnrPublicKey;
@@ -230,6 +231,26 @@ impl Discovery {
         self.record.set_fork_id(fork_id.into())
     }
 
+    /// Bans node `id` (and `ip`) for `duration`, as the host does a peer that
+    /// misbehaved over RLPx: discv4 ignores its packets (by id or IP), drops
+    /// it from the table and tells no one of it; discv5 drops it too, by node
+    /// id only (the discv5 crate keeps one ban list per process, so banning
+    /// an IP there would reach every instance in it).
+    pub fn ban(&self, id: PeerId, ip: IpAddr, duration: Duration) {
+        self.node.lock().ban(id, ip, Instant::now() + duration);
+        if let Some(discv5) = self.discv5.lock().as_ref() {
+            discv5.ban_node(&v5_node_id(&id), Some(duration));
+        }
+    }
+
+    /// Lifts the ban on node `id`; whether discv4 had one.
+    pub fn lift_ban(&self, id: &PeerId) -> bool {
+        if let Some(discv5) = self.discv5.lock().as_ref() {
+            discv5.ban_node_remove(&v5_node_id(id));
+        }
+        self.node.lock().lift_ban(id)
+    }
+
     /// Waits until the service has stopped (after the shutdown token is
     /// cancelled).
     pub async fn stopped(self) {
@@ -237,4 +258,9 @@ impl Discovery {
             tracing::warn!(%error, "discovery task ended abnormally");
         }
     }
+}
+
+/// The discv5 node id of a node: keccak256 of its public key.
+fn v5_node_id(id: &PeerId) -> enr::NodeId {
+    enr::NodeId::new(&alloy_primitives::keccak256(id).0)
 }

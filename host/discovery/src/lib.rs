@@ -11,8 +11,9 @@
 //!   endpoint proofs, outstanding requests and lookups, all without I/O;
 //! - [`v4node`]: the discv4 behaviour as a state machine (datagrams and ticks
 //!   in, datagrams out);
+//! - [`bans`]: nodes the host banned, ignored by both discv4 and discv5;
 //! - `service` / [`v5`]: the thin tokio shell and the discv5 socket sharing;
-//! - [`Discovery`]: start, inspect, update the fork id.
+//! - [`Discovery`]: start, inspect, update the fork id, ban and lift.
 //!
 //! ```no_run
 //! # async fn run(key: secp256k1::SecretKey) -> Result<(), hypasis_discovery::DiscoveryError> {
@@ -37,6 +38,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bans;
 mod discovery;
 mod error;
 pub mod fork_id;

@@ -204,6 +204,12 @@ impl RoutingTable {
         true
     }
 
+    /// Removes `id` from the table (a replacement takes its place, as after
+    /// failed liveness checks). Returns whether it was there.
+    pub fn remove(&mut self, id: &PeerId) -> bool {
+        self.contains(id) && self.record_failure(id, 0)
+    }
+
     /// Up to `count` table nodes closest to `target` (a Kademlia key),
     /// closest first.
     pub fn closest(&self, target: &B256, count: usize) -> Vec<NodeRecord> {

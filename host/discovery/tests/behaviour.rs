@@ -361,3 +361,42 @@ fn full_answers_are_split_into_several_packets() {
         .sum();
     assert_eq!(total, 16);
 }
+
+#[test]
+fn a_banned_node_is_ignored_dropped_and_not_told_of_until_lifted() {
+    let (mut node, now) = node_under_test();
+    let asker = Tester::new(2, "127.0.0.1:40000");
+    let banned = Tester::new(3, "127.0.0.2:40001");
+    asker.bond(&mut node, now);
+    banned.bond(&mut node, now);
+    assert_eq!(node.table_size(), 2);
+    let told_of = |node: &mut V4Node| -> Vec<B512> {
+        let (_, replies) = asker.send(node, now, asker.find_node(now, B512::ZERO, 0));
+        replies
+            .iter()
+            .flat_map(|m| match m {
+                Message::Neighbours(n) => n.nodes.iter().map(|r| r.id).collect::<Vec<_>>(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    };
+    assert!(told_of(&mut node).contains(&banned.record().id));
+
+    let until = now.instant + std::time::Duration::from_secs(60);
+    node.ban(banned.record().id, banned.addr.ip(), until);
+    assert_eq!(node.table_size(), 1, "a banned node leaves the table");
+    assert!(!told_of(&mut node).contains(&banned.record().id));
+    let (_, replies) = banned.send(&mut node, now, banned.ping(now, 0));
+    assert!(replies.is_empty(), "a banned node's ping gets no pong");
+    // Its IP is banned too, whatever key signs.
+    let stranger = Tester::new(4, "127.0.0.2:40002");
+    let (_, replies) = stranger.send(&mut node, now, stranger.ping(now, 0));
+    assert!(replies.is_empty(), "the banned IP is ignored");
+
+    assert!(node.lift_ban(&banned.record().id));
+    let (hash, replies) = banned.send(&mut node, now, banned.ping(now, 0));
+    assert!(
+        matches!(replies.first(), Some(Message::Pong(pong)) if pong.reply_token == hash),
+        "answered again once lifted: {replies:?}"
+    );
+}

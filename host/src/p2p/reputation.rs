@@ -1,7 +1,8 @@
 //! Peer reputation: what a peer did wrong lowers its score; at
 //! [`BAN_THRESHOLD`] it is banned by node id and IP for `p2p.ban_duration`,
 //! so reconnecting does not buy a fresh budget. A ban refuses the peer at
-//! the TCP accept (its IP) and after the RLPx handshake (its node id).
+//! the TCP accept (its IP) and after the RLPx handshake (its node id), and
+//! discovery ignores the node (discv4 by id and IP, discv5 by id).
 //! Scores recover with time ([`RECOVERY_PER_MINUTE`]); trusted peers are
 //! never banned. Bans live in memory (a restart lifts them) and the admin
 //! API lists and lifts them.
@@ -9,9 +10,11 @@
 use std::{
     collections::HashMap,
     net::IpAddr,
+    sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
 
+use hypasis_discovery::Discovery;
 use hypasis_rlpx::NodeId;
 use opentelemetry::KeyValue;
 use parking_lot::Mutex;
@@ -102,6 +105,7 @@ impl Inner {
 pub struct Reputation {
     ban_duration: Duration,
     metrics: Metrics,
+    discovery: Option<Arc<Discovery>>,
     inner: Mutex<Inner>,
 }
 
@@ -111,8 +115,16 @@ impl Reputation {
         Reputation {
             ban_duration,
             metrics,
+            discovery: None,
             inner: Mutex::new(Inner::default()),
         }
+    }
+
+    /// The same table, also banning (and lifting) in `discovery`, so that
+    /// a banned node is ignored there too.
+    pub fn with_discovery(mut self, discovery: Option<Arc<Discovery>>) -> Self {
+        self.discovery = discovery;
+        self
     }
 
     /// Lowers `id`'s score for `offence`; bans it (and `ip`) when the score
@@ -154,6 +166,9 @@ impl Reputation {
         self.metrics
             .p2p_banned_peers
             .record(inner.bans.len() as u64, &[]);
+        if let Some(discovery) = &self.discovery {
+            discovery.ban(id, ip, self.ban_duration);
+        }
         tracing::info!(peer = %hex::encode(&id[..8]), %ip, reason = offence.as_str(), duration = ?self.ban_duration, "peer banned");
         true
     }
@@ -204,6 +219,9 @@ impl Reputation {
             .find(|id| hex::encode(id) == node_id.trim_start_matches("0x"))
             .copied();
         let lifted = id.is_some_and(|id| inner.bans.remove(&id).is_some());
+        if let (Some(id), Some(discovery)) = (id, &self.discovery) {
+            discovery.lift_ban(&id);
+        }
         if lifted {
             self.metrics
                 .p2p_banned_peers

@@ -173,7 +173,6 @@ impl P2pServer {
             trusted,
             services.metrics.clone(),
         );
-        let reputation = Arc::new(Reputation::new(p2p.ban_duration, services.metrics.clone()));
         let mut tasks = JoinSet::new();
         let discovery = if p2p.discovery {
             let advertised = match external.source {
@@ -199,6 +198,11 @@ impl P2pServer {
         } else {
             None
         };
+        // Bans reach discovery too: a banned node is ignored there as well.
+        let reputation = Arc::new(
+            Reputation::new(p2p.ban_duration, services.metrics.clone())
+                .with_discovery(discovery.clone()),
+        );
         let protocols = capabilities();
         let listener_state = Arc::new(Listener {
             hello: Hello::new(client_name(), port, local_id, &protocols),

@@ -1,7 +1,7 @@
 //! One function per packet kind, as go-ethereum's `v4_udp.go` splits them.
 //! Every packet is dropped silently (logged at `trace`) when it is expired,
-//! unsolicited, or from a sender whose endpoint is not proven where that is
-//! required.
+//! unsolicited, from a banned node, or from a sender whose endpoint is not
+//! proven where that is required.
 
 use std::net::SocketAddr;
 
@@ -34,6 +34,10 @@ impl V4Node {
         if packet.sender == self.local_id {
             return Vec::new();
         }
+        if !self.bans.is_empty() && self.bans.refuses(&packet.sender, from.ip(), now.instant) {
+            trace!(%from, "dropping packet from a banned node");
+            return Vec::new();
+        }
         let span = debug_span!("discv4_peer", peer = %from, id = %ShortId(&packet.sender));
         let _entered = span.enter();
         if let Some(expiration) = packet.message.expiration()
@@ -58,7 +62,7 @@ impl V4Node {
             Message::Ping(ping) => self.handle_ping(now, peer, hash, &ping),
             Message::Pong(pong) => self.handle_pong(now, peer, &pong),
             Message::FindNode(find) => self.handle_find_node(now, peer, &find),
-            Message::Neighbours(neighbours) => self.handle_neighbours(peer, neighbours),
+            Message::Neighbours(neighbours) => self.handle_neighbours(now, peer, neighbours),
             Message::EnrRequest(_) => self.handle_enr_request(now, peer, hash),
             Message::EnrResponse(_) => trace!("dropping unsolicited ENRResponse"),
         }
@@ -134,6 +138,7 @@ impl V4Node {
             .closest(&target, BUCKET_SIZE)
             .into_iter()
             .filter(|n| can_relay(peer.ip(), n.ip))
+            .filter(|n| !self.bans.refuses(&n.id, n.ip, now.instant))
             .collect();
         trace!(count = nodes.len(), "findnode");
         for packet in split_neighbours(&nodes, now.expiration()) {
@@ -143,7 +148,7 @@ impl V4Node {
 
     /// Neighbors: only as the answer to our FindNode. The nodes become
     /// lookup candidates (to be pinged), never table entries directly.
-    fn handle_neighbours(&mut self, peer: Peer, neighbours: Neighbours) {
+    fn handle_neighbours(&mut self, now: Now, peer: Peer, neighbours: Neighbours) {
         let count = neighbours.nodes.len();
         if !self.pending.neighbours_received(&peer.id, peer.ip(), count) {
             trace!(count, "dropping unsolicited neighbours");
@@ -160,6 +165,7 @@ impl V4Node {
             .filter(|n| {
                 n.id != local && n.udp != 0 && !is_special(n.ip) && can_relay(peer.ip(), n.ip)
             })
+            .filter(|n| !self.bans.refuses(&n.id, n.ip, now.instant))
             .collect();
         trace!(count, usable = nodes.len(), "neighbours");
         if let Some(lookup) = self.lookup.as_mut() {

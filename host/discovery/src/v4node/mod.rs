@@ -18,6 +18,7 @@ use alloy_primitives::B256;
 use secp256k1::SecretKey;
 
 use crate::{
+    bans::BanList,
     local_record::LocalRecord,
     lookup::Lookup,
     node::{NodeRecord, PeerId, peer_id_of_secret},
@@ -98,6 +99,7 @@ pub struct V4Node {
     lookup: Option<Lookup>,
     bootnodes: Vec<NodeRecord>,
     timers: maintenance::Timers,
+    bans: BanList,
     out: Vec<Outbound>,
 }
 
@@ -117,8 +119,21 @@ impl V4Node {
             lookup: None,
             bootnodes: settings.bootnodes,
             timers: maintenance::Timers::new(now.instant),
+            bans: BanList::default(),
             out: Vec::new(),
         }
+    }
+
+    /// Bans `id` and `ip` until `until`: their packets are ignored, `id` is
+    /// dropped from the table and neither is told to others.
+    pub fn ban(&mut self, id: PeerId, ip: std::net::IpAddr, until: Instant) {
+        self.bans.ban(id, ip, until);
+        self.table.remove(&id);
+    }
+
+    /// Lifts the ban on `id`; whether there was one.
+    pub fn lift_ban(&mut self, id: &PeerId) -> bool {
+        self.bans.lift(id)
     }
 
     /// Our node id.
