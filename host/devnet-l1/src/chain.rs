@@ -17,7 +17,6 @@ use crate::{
     contract::{self, IRootChain},
     evm::{self, StateHistory, WorldState},
     keys::DevnetKey,
-    rpc,
 };
 
 /// The L1 chain id used when none is chosen (the usual development-chain id).
@@ -216,24 +215,9 @@ impl L1Devnet {
         self.lock().head().number()
     }
 
-    /// Answers a JSON-RPC 2.0 request (one object, or a batch array) as an Ethereum node (geth)
-    /// would. A lone notification (no `id`), or a batch of notifications only, gets no answer:
-    /// `Value::Null`.
-    pub fn rpc(&self, request: &serde_json::Value) -> serde_json::Value {
-        let body = hypasis_jsonrpc::Body::from_value(request.clone());
-        rpc::answer(&self.lock(), body)
-            .and_then(|response| serde_json::from_slice(&response.into_bytes()).ok())
-            .unwrap_or(serde_json::Value::Null)
-    }
-
-    /// [`L1Devnet::rpc`] on a raw request body: invalid JSON gets the `-32700` parse error, and
-    /// "no answer" is the empty string.
-    pub fn rpc_text(&self, body: &str) -> String {
-        let body = hypasis_jsonrpc::Body::parse(body.as_bytes());
-        rpc::answer(&self.lock(), body).map_or_else(String::new, |response| response.into_text())
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Chain> {
+    /// The chain, locked (a poisoned lock is taken over: the chain is only
+    /// appended to under it).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Chain> {
         self.chain.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

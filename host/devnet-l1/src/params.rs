@@ -5,7 +5,7 @@
 use alloy_primitives::{Address, B256, Bytes, U256, hex};
 use serde_json::Value;
 
-use crate::rpc::RpcError;
+use hypasis_jsonrpc::RpcError;
 
 /// The positional parameters of one call.
 pub(crate) struct Params<'a>(&'a [Value]);

@@ -13,16 +13,35 @@ pub(crate) use hypasis_jsonrpc::RpcError;
 
 use crate::{
     block::{GAS_LIMIT, L1Block},
-    chain::Chain,
+    chain::{Chain, L1Devnet},
     contract::revert_reason,
     evm::{self, WorldState},
     json,
     params::{self, BlockId, Params},
 };
 
+impl L1Devnet {
+    /// Answers a JSON-RPC 2.0 request (one object, or a batch array) as an Ethereum node (geth)
+    /// would. A lone notification (no `id`), or a batch of notifications only, gets no answer:
+    /// `Value::Null`.
+    pub fn rpc(&self, request: &serde_json::Value) -> serde_json::Value {
+        let body = hypasis_jsonrpc::Body::from_value(request.clone());
+        answer(&self.lock(), body)
+            .and_then(|response| serde_json::from_slice(&response.into_bytes()).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// [`L1Devnet::rpc`] on a raw request body: invalid JSON gets the `-32700` parse error, and
+    /// "no answer" is the empty string.
+    pub fn rpc_text(&self, body: &str) -> String {
+        let body = hypasis_jsonrpc::Body::parse(body.as_bytes());
+        answer(&self.lock(), body).map_or_else(String::new, |response| response.into_text())
+    }
+}
+
 /// Answers a request body (one object or a batch) as geth would; `None` when nothing is to be
 /// sent back (notifications only).
-pub(crate) fn answer(chain: &Chain, body: Result<Body, RpcError>) -> Option<Response> {
+fn answer(chain: &Chain, body: Result<Body, RpcError>) -> Option<Response> {
     hypasis_jsonrpc::respond(body, |method, params| {
         call(chain, method, params).map(Reply::Value)
     })

@@ -5,7 +5,7 @@ use std::fmt;
 use alloy_eip2124::ValidationError;
 use alloy_primitives::B256;
 
-use crate::message::MessageId;
+use crate::message_id::MessageId;
 use crate::version::EthVersion;
 
 /// Why an incoming `eth` message was refused. Every variant is a reason to

@@ -27,6 +27,7 @@ pub mod error;
 pub mod fork_id;
 pub mod handshake;
 pub mod message;
+pub mod message_id;
 pub mod protocol;
 pub mod raw;
 pub mod receipt_convert;

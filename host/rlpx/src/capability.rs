@@ -6,10 +6,32 @@
 //!
 //! eth/68 (17 ids) + snap/1 (8 ids): eth at 16..=32, snap at 33..=40.
 
-use crate::{
-    hello::Capability,
-    protocol::{BASE_PROTOCOL_LENGTH, MAX_FRAME_SIZE},
-};
+use crate::protocol::{BASE_PROTOCOL_LENGTH, MAX_FRAME_SIZE};
+
+/// A capability as Hello lists it: a sub-protocol name and version.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Capability {
+    /// Protocol name, e.g. `eth`.
+    pub name: String,
+    /// Protocol version, e.g. 68.
+    pub version: u64,
+}
+
+impl Capability {
+    /// A capability.
+    pub fn new(name: impl Into<String>, version: u64) -> Self {
+        Capability {
+            name: name.into(),
+            version,
+        }
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.name, self.version)
+    }
+}
 
 /// A sub-protocol we speak.
 #[derive(Clone, Debug, PartialEq, Eq)]

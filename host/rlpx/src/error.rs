@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use crate::{disconnect::DisconnectReason, id::NodeId};
+use alloy_primitives::B512;
+
+use crate::disconnect::DisconnectReason;
 
 /// An RLPx transport failure: the ECIES handshake or a frame.
 #[derive(Debug, thiserror::Error)]
@@ -120,9 +122,9 @@ pub enum P2pError {
     #[error("Hello node id {got} differs from the handshake's {expected}")]
     UnexpectedIdentity {
         /// The id the RLPx handshake proved (boxed: keeps the error small).
-        expected: Box<NodeId>,
+        expected: Box<B512>,
         /// The id in Hello.
-        got: Box<NodeId>,
+        got: Box<B512>,
     },
     /// The peer shares none of our capabilities.
     #[error("no shared capability")]

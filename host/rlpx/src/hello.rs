@@ -14,36 +14,11 @@ use alloy_rlp::{Decodable, Encodable, Header};
 
 use crate::{
     auth::raw_items,
-    capability::Protocol,
+    capability::{Capability, Protocol},
     error::P2pError,
     id::NodeId,
     protocol::{BASE_PROTOCOL_VERSION, NODE_ID_LEN},
 };
-
-/// A capability as Hello lists it: a sub-protocol name and version.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Capability {
-    /// Protocol name, e.g. `eth`.
-    pub name: String,
-    /// Protocol version, e.g. 68.
-    pub version: u64,
-}
-
-impl Capability {
-    /// A capability.
-    pub fn new(name: impl Into<String>, version: u64) -> Self {
-        Capability {
-            name: name.into(),
-            version,
-        }
-    }
-}
-
-impl std::fmt::Display for Capability {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.name, self.version)
-    }
-}
 
 /// A Hello, ours or the peer's.
 #[derive(Clone, Debug, PartialEq, Eq)]

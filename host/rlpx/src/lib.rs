@@ -44,11 +44,11 @@ pub mod session;
 pub mod stream;
 
 pub use auth::HandshakeFormat;
-pub use capability::{Protocol, SharedCapabilities, SharedCapability};
+pub use capability::{Capability, Protocol, SharedCapabilities, SharedCapability};
 pub use codec::RlpxCodec;
 pub use disconnect::DisconnectReason;
 pub use error::{P2pError, RlpxError};
-pub use hello::{Capability, Hello};
+pub use hello::Hello;
 pub use id::{NodeId, node_id, node_id_of, public_key};
 pub use session::{Message, P2pSession, SessionConfig};
 pub use stream::{HandshakeOptions, RlpxStream};

@@ -42,10 +42,11 @@ use tokio::{
 use tracing::{debug, trace};
 
 use crate::{
+    capability::Capability,
     capability::{Protocol, SharedCapabilities},
     disconnect::DisconnectReason,
     error::{P2pError, RlpxError},
-    hello::{Capability, Hello},
+    hello::Hello,
     message::{RawMessage, encode_frame},
     protocol::{
         BASE_PROTOCOL_LENGTH, DISCONNECT_MSG, DISCONNECT_WRITE_TIMEOUT, FRAME_READ_TIMEOUT,

@@ -31,6 +31,7 @@
 
 #![deny(missing_docs)]
 
+mod engine;
 mod error;
 pub mod schema;
 mod store;

@@ -9,10 +9,7 @@ use std::{
     },
 };
 
-use fjall::{
-    Database, Keyspace, KeyspaceCreateOptions, KvSeparationOptions, PersistMode, Readable, Slice,
-    Snapshot,
-};
+use fjall::{Database, KeyspaceCreateOptions, KvSeparationOptions, PersistMode};
 use hypasis_plugin_sdk::{
     ErrorKind, PluginError, StorageBackend,
     api::{
@@ -22,6 +19,7 @@ use hypasis_plugin_sdk::{
 };
 
 use crate::{
+    engine::Inner,
     error::StoreError,
     schema::{self, MAX_NAME_LEN, SCHEMA_VERSION, Table},
 };
@@ -65,90 +63,6 @@ const BACKGROUND_WORKERS: usize = 1;
 /// a store is created (fjall persists it per keyspace).
 pub const fn separates_values(table: Table) -> bool {
     matches!(table, Table::Bodies | Table::Receipts)
-}
-
-/// The open engine.
-pub(crate) struct Inner {
-    pub(crate) db: Database,
-    tables: Vec<Keyspace>,
-    /// Canonical numbers stored; mirrors `state/canonical_count`.
-    pub(crate) canonical_count: AtomicU64,
-}
-
-impl Inner {
-    /// The keyspace of `table`.
-    pub(crate) fn table(&self, table: Table) -> &Keyspace {
-        &self.tables[table as usize]
-    }
-
-    /// A point read of the latest committed state.
-    pub(crate) fn get(&self, table: Table, key: &[u8]) -> Result<Option<Slice>, StoreError> {
-        self.table(table)
-            .get(key)
-            .map_err(|error| StoreError::engine("reading", table, key, error))
-    }
-
-    /// A point read in `snapshot`.
-    fn get_in(
-        &self,
-        snapshot: &Snapshot,
-        table: Table,
-        key: &[u8],
-    ) -> Result<Option<Slice>, StoreError> {
-        snapshot
-            .get(self.table(table), key)
-            .map_err(|error| StoreError::engine("reading", table, key, error))
-    }
-
-    /// Appends the canonical hashes of `first .. first + count` (consecutive,
-    /// no overflow) to `hashes`, with one range scan.
-    fn canonical_run(
-        &self,
-        snapshot: &Snapshot,
-        first: u64,
-        count: usize,
-        hashes: &mut RVec<ROption<H256>>,
-    ) -> Result<(), StoreError> {
-        let start = hashes.len();
-        hashes.extend(std::iter::repeat_n(ROption::RNone, count));
-        let last = first + (count as u64 - 1);
-        let from = schema::number_key(first);
-        let range = snapshot.range(
-            self.table(Table::Canonical),
-            from..=schema::number_key(last),
-        );
-        for guard in range {
-            let (key, value) = guard
-                .into_inner()
-                .map_err(|error| StoreError::engine("scanning", Table::Canonical, &from, error))?;
-            let number = schema::decode_number(schema::CANONICAL, &key, &key)?;
-            let hash = schema::decode_hash(schema::CANONICAL, &key, &value)?;
-            let slot = number
-                .checked_sub(first)
-                .and_then(|offset| usize::try_from(offset).ok())
-                .and_then(|offset| hashes.get_mut(start + offset));
-            match slot {
-                Some(slot) => *slot = ROption::RSome(hash),
-                None => {
-                    return Err(schema::Malformed {
-                        table: schema::CANONICAL,
-                        key: schema::printable(&key),
-                        problem: format!("scan of {first}..={last} returned it"),
-                    }
-                    .into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The number stored for `hash` in [`Table::Numbers`], in `snapshot`.
-    fn number_in(&self, snapshot: &Snapshot, hash: &H256) -> Result<Option<u64>, StoreError> {
-        self.get_in(snapshot, Table::Numbers, hash)?
-            .map(|bytes| schema::decode_number(schema::NUMBERS, hash, &bytes))
-            .transpose()
-            .map_err(StoreError::from)
-    }
 }
 
 /// The `storage-embedded` store: fjall keyspaces under one directory, one

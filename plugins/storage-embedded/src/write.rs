@@ -17,9 +17,9 @@ use hypasis_plugin_sdk::api::{
 };
 
 use crate::{
+    engine::Inner,
     error::StoreError,
     schema::{self, MAX_NAME_LEN, Table},
-    store::Inner,
 };
 
 /// The tables whose keys are `number ++ hash` and hold one block's data.

@@ -3,8 +3,10 @@
 //!
 //! [`protocol`] (codes, envelope), [`params`] (strict parameter parsing),
 //! [`render`] (stored RLP to JSON), [`methods`] (one function per method),
-//! [`server`] (framing, limits, metrics, the listener).
+//! [`dispatch`] (a request body to its answer: batch and rate limits,
+//! metrics), [`server`] (HTTP and the listener), `subscriptions` (WebSocket).
 
+pub mod dispatch;
 pub mod methods;
 pub mod params;
 pub mod protocol;
@@ -12,4 +14,5 @@ pub mod render;
 pub mod server;
 mod subscriptions;
 
-pub use server::{answer, serve};
+pub use dispatch::answer;
+pub use server::serve;

@@ -183,7 +183,7 @@ pub async fn run(
                 let text = match subscription_call(&body, &mut subscriptions, ctx.head.is_some()) {
                     Some(text) => text,
                     None => {
-                        let answer = super::server::answer_body(&ctx, &operator, body).await;
+                        let answer = super::dispatch::answer_body(&ctx, &operator, body).await;
                         // Notifications only: nothing to send.
                         if answer.body.is_empty() {
                             continue;
