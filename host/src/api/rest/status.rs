@@ -105,6 +105,7 @@ pub fn status(ctx: &ApiContext) -> Value {
                 _ => None,
             },
             "done": status.backward_done,
+            "ranges_in_flight": status.ranges_in_flight,
             "blocks": status.backward_blocks,
             "blocks_per_second": latest.map(|point| point.backward),
         })
