@@ -30,6 +30,9 @@ pub const ERROR_KINDS: &[&str] = &[
     "p2p_storage",
 ];
 
+/// The `kind` labels of `hypasis_p2p_requests_total`: the eth requests we serve.
+pub const P2P_REQUEST_KINDS: &[&str] = &["headers", "bodies", "receipts", "pooled_transactions"];
+
 /// Every instrument the host records.
 #[derive(Clone)]
 pub struct Metrics {
@@ -225,6 +228,9 @@ impl Metrics {
         self.p2p_banned_peers.record(0, &[]);
         for offence in ["invalid_message", "flooding"] {
             self.p2p_bans.add(0, &[KeyValue::new("reason", offence)]);
+        }
+        for kind in P2P_REQUEST_KINDS {
+            self.p2p_requests.add(0, &[KeyValue::new("kind", *kind)]);
         }
         for direction in ["in", "out"] {
             self.p2p_bytes

@@ -228,6 +228,10 @@ async fn a_flooding_peer_is_banned_for_the_ban_duration_then_let_back_in() {
             .any(|line| line == "hypasis_connected_peers_total 0"),
         "{page}"
     );
+    for kind in ["headers", "bodies", "receipts", "pooled_transactions"] {
+        let series = format!("hypasis_p2p_requests_total{{kind=\"{kind}\"}} 0");
+        assert!(page.lines().any(|line| line == series), "{series}\n{page}");
+    }
     wait_for_sync(&host, &devnet).await;
 
     // Requests back to back, over 20/s: throttled, then dropped.
