@@ -51,6 +51,25 @@ async fn start_devnet(max_length: u64, prefill: u64, upstreams: usize) -> Devnet
     .unwrap()
 }
 
+/// Starts a host on `config` in-process and waits until backward sync is
+/// done and forward sync has reached `head`.
+async fn resume_to_the_end(config: &Config, head: u64) -> Host {
+    let host = Host::start(config.clone(), CancellationToken::new())
+        .await
+        .unwrap();
+    let sync = host.sync_status.clone().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !(sync.read().backward_done && sync.read().forward == Some(head)) {
+        assert!(
+            Instant::now() < deadline,
+            "sync did not finish after the kill: {:?}",
+            sync.read()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    host
+}
+
 /// The verified intervals of a stopped host's store.
 async fn verified(config: &Config) -> Vec<BlockRange> {
     let loader = PluginLoader::from_config(config);
@@ -127,18 +146,7 @@ async fn kill_9_at_twenty_moments_then_resume() {
     }
 
     // Resume to the end in-process and compare with the devnet's chain.
-    let shutdown = CancellationToken::new();
-    let host = Host::start(config.clone(), shutdown.clone()).await.unwrap();
-    let status = host.sync_status.clone().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !(status.read().backward_done && status.read().forward == Some(12_000)) {
-        assert!(
-            Instant::now() < deadline,
-            "sync did not finish after the restarts: {:?}",
-            status.read()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let host = resume_to_the_end(&config, 12_000).await;
     let chain = devnet.chain();
     let numbers: Vec<u64> = (0..=12_000).collect();
     for chunk in numbers.chunks(2048) {
@@ -233,18 +241,7 @@ async fn kill_9_with_three_backward_ranges_in_flight_refetches_nothing_verified(
     let before = devnet.served_full_blocks();
 
     // Resume in-process to the end.
-    let shutdown = CancellationToken::new();
-    let host = Host::start(config.clone(), shutdown.clone()).await.unwrap();
-    let sync = host.sync_status.clone().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !(sync.read().backward_done && sync.read().forward == Some(8_192)) {
-        assert!(
-            Instant::now() < deadline,
-            "sync did not finish after the kill: {:?}",
-            sync.read()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let host = resume_to_the_end(&config, 8_192).await;
     host.stop().await.unwrap();
     let after = devnet.served_full_blocks();
     let refetched: Vec<u64> = had
