@@ -244,6 +244,15 @@ impl Metrics {
         self.errors.add(1, &[KeyValue::new("kind", kind)]);
     }
 
+    /// Counts one eth request of `kind` served (one of [`P2P_REQUEST_KINDS`]).
+    pub fn p2p_request(&self, kind: &'static str) {
+        debug_assert!(
+            P2P_REQUEST_KINDS.contains(&kind),
+            "unknown p2p request kind {kind}"
+        );
+        self.p2p_requests.add(1, &[KeyValue::new("kind", kind)]);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

@@ -363,7 +363,7 @@ impl Session {
                 );
             }
         }
-        metrics.p2p_requests.add(1, &[KeyValue::new("kind", kind)]);
+        metrics.p2p_request(kind);
         let (id, payload) = self.answer(decoded);
         self.send(id, &payload).await
     }
