@@ -15,6 +15,23 @@ pub struct Fork {
     pub block: u64,
 }
 
+/// Which client's rules a chain's EIP-2124 fork id follows, so the fork id
+/// we announce is the one our peers compute for the same chain.
+///
+/// go-ethereum counts block forks and timestamp forks; Bor has no timestamp
+/// forks (its `ChainConfig` has `shanghaiBlock`, `cancunBlock`, … instead),
+/// so a Bor node reading a genesis counts its `*Block` fields only and
+/// ignores any `*Time` field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForkIdRules {
+    /// go-ethereum's: block forks, then timestamp forks after genesis.
+    #[default]
+    Ethereum,
+    /// Bor's: the block forks only.
+    Bor,
+}
+
 /// Bor's consensus parameters (the `bor` section of Bor's chain config).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +95,10 @@ pub struct ChainSpec {
     /// Genesis timestamp (timestamp forks at or before it do not count in the fork id).
     #[serde(default)]
     pub genesis_timestamp: u64,
+    /// Whose fork-id rules our peers on this chain follow (specs stored
+    /// before this field are go-ethereum imports: [`ForkIdRules::Ethereum`]).
+    #[serde(default)]
+    pub fork_id_rules: ForkIdRules,
     /// London: headers carry a base fee from here.
     pub london_block: Option<u64>,
     /// Cancun (Bor's "Napoli"): extra data between vanity and seal is RLP(BlockExtraData).
@@ -178,6 +199,7 @@ impl ChainSpec {
             ]),
             timestamp_forks: Vec::new(),
             genesis_timestamp: 1_590_824_836,
+            fork_id_rules: ForkIdRules::Bor,
             london_block: Some(23_850_000),
             cancun_block: Some(54_876_000),
             bor: BorRules {
@@ -222,6 +244,7 @@ impl ChainSpec {
             ]),
             timestamp_forks: Vec::new(),
             genesis_timestamp: 1_700_225_065,
+            fork_id_rules: ForkIdRules::Bor,
             london_block: Some(73_100),
             cancun_block: Some(5_423_600),
             bor: BorRules {

@@ -6,7 +6,7 @@ use alloy_primitives::{Address, address};
 use hypasis_polygon::{
     ChainSpec,
     schedule::BlockSchedule,
-    spec::{BorRules, Fork, L1Contracts},
+    spec::{BorRules, Fork, ForkIdRules, L1Contracts},
 };
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +88,7 @@ impl ChainConfig {
             ],
             timestamp_forks: Vec::new(),
             genesis_timestamp: self.genesis_timestamp,
+            fork_id_rules: ForkIdRules::Bor,
             london_block: Some(self.jaipur_block),
             cancun_block: Some(self.cancun_block),
             bor: BorRules {

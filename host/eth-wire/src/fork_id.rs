@@ -4,10 +4,12 @@
 //! Which forks count is go-ethereum's `gatherForks` as Bor inherits it
 //! (`B:core/forkid/forkid.go`): the top-level block forks, sorted, with
 //! duplicates and block 0 dropped, then the timestamp forks after genesis.
-//! Bor's own forks (Jaipur, Delhi, …, inside its `bor` config) do not count.
+//! Bor's own forks (Jaipur, Delhi, …, inside its `bor` config) do not count,
+//! and under [`ForkIdRules::Bor`] neither do timestamp forks: Bor's
+//! `ChainConfig` has no `*Time` fields, so a Bor node ignores them.
 
 use alloy_eip2124::{ForkFilter, ForkFilterKey, ForkId, Head};
-use hypasis_polygon::ChainSpec;
+use hypasis_polygon::{ChainSpec, spec::ForkIdRules};
 
 use crate::error::ForkIdError;
 
@@ -47,7 +49,8 @@ pub struct ForkSchedule {
 }
 
 impl ForkSchedule {
-    /// The schedule of `spec`: its `forks` and `timestamp_forks`.
+    /// The schedule of `spec`: its `forks`, and its `timestamp_forks`
+    /// unless the chain's peers follow Bor's rules.
     pub fn from_spec(spec: &ChainSpec) -> Self {
         let mut blocks: Vec<u64> = spec
             .forks
@@ -57,8 +60,11 @@ impl ForkSchedule {
             .collect();
         blocks.sort_unstable();
         blocks.dedup();
-        let mut timestamps: Vec<u64> = spec
-            .timestamp_forks
+        let timestamp_forks = match spec.fork_id_rules {
+            ForkIdRules::Ethereum => spec.timestamp_forks.as_slice(),
+            ForkIdRules::Bor => &[],
+        };
+        let mut timestamps: Vec<u64> = timestamp_forks
             .iter()
             .map(|fork| fork.block)
             .filter(|time| *time > spec.genesis_timestamp)
@@ -122,6 +128,7 @@ mod tests {
             forks: vec![fork(0), fork(30), fork(10), fork(30), fork(0)],
             timestamp_forks: vec![fork(500), fork(100), fork(1000), fork(99), fork(1000)],
             genesis_timestamp: 100,
+            fork_id_rules: ForkIdRules::Ethereum,
             ..ChainSpec::mainnet()
         };
         assert_eq!(
@@ -129,6 +136,18 @@ mod tests {
             ForkSchedule {
                 blocks: vec![10, 30],
                 timestamps: vec![500, 1000],
+            }
+        );
+        // A Bor node reads the same chain config without its `*Time` forks.
+        let bor = ChainSpec {
+            fork_id_rules: ForkIdRules::Bor,
+            ..spec
+        };
+        assert_eq!(
+            ForkSchedule::from_spec(&bor),
+            ForkSchedule {
+                blocks: vec![10, 30],
+                timestamps: Vec::new(),
             }
         );
     }

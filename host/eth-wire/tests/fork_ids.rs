@@ -4,7 +4,10 @@
 
 use alloy_primitives::B256;
 use hypasis_eth_wire::{ForkHash, ForkHead, ForkId, ValidationError, fork_filter, fork_id};
-use hypasis_polygon::{ChainSpec, spec::Fork};
+use hypasis_polygon::{
+    ChainSpec,
+    spec::{Fork, ForkIdRules},
+};
 use serde::Deserialize;
 
 fn vectors<T: serde::de::DeserializeOwned>(file: &str) -> T {
@@ -80,6 +83,7 @@ fn spec_of(chain: &Chain) -> ChainSpec {
         forks: chain.forks.clone(),
         timestamp_forks: chain.timestamp_forks.clone(),
         genesis_timestamp: chain.genesis_timestamp,
+        fork_id_rules: ForkIdRules::Ethereum,
         ..ChainSpec::mainnet()
     }
 }
@@ -178,6 +182,7 @@ fn eip6122_timestamp_fork_example() {
         forks: example.forks.into_iter().map(fork).collect(),
         timestamp_forks: example.timestamp_forks.iter().copied().map(fork).collect(),
         genesis_timestamp: 0,
+        fork_id_rules: ForkIdRules::Ethereum,
         ..ChainSpec::mainnet()
     };
     let id = fork_id(&spec, ForkHead::new(2_000_000, example.timestamp_forks[0])).unwrap();
