@@ -22,6 +22,23 @@ pub enum ImportError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The chain's blocks follow Bor's execution rules (fee-transfer logs,
+    /// the burnt contract, system calls at sprint and span ends), which
+    /// this importer does not execute yet; the genesis alone imports.
+    #[error(
+        "{chain_file}: {blocks} blocks after genesis on a Bor-format chain ({genesis_file}); \
+         import cannot execute Bor blocks yet, so it cannot derive their receipts. \
+         Import the genesis alone, or sync the chain from a Bor node's JSON-RPC \
+         (upstream.endpoints) with a configured anchor"
+    )]
+    BorExecution {
+        /// The genesis file.
+        genesis_file: String,
+        /// The chain file.
+        chain_file: String,
+        /// How many blocks the chain file has after the genesis.
+        blocks: usize,
+    },
     /// The chain file is not a sequence of well-formed RLP blocks.
     #[error("{file}: block #{index} (at byte {offset}): {reason}")]
     ChainRlp {

@@ -1,7 +1,8 @@
 //! The Ethereum fork schedule of an imported chain, read from the genesis
 //! `config`: block-numbered forks, timestamp-numbered forks and the blob
 //! schedule, and what they mean for one block (the revm spec, the block
-//! reward, the blob parameters).
+//! reward, the blob parameters). A Bor-format genesis numbers Shanghai and
+//! later by block and adds a `bor` section ([`BorGenesis`]).
 //!
 //! It stays in this crate rather than in [`hypasis_polygon::ChainSpec`],
 //! which is shared with Polygon code and knows only block-numbered forks:
@@ -15,9 +16,11 @@ use alloy_primitives::{Address, B256, U256};
 use hypasis_polygon::{
     ChainSpec,
     schedule::BlockSchedule,
-    spec::{BorRules, Fork, L1Contracts},
+    spec::{BorRules, Fork, ForkIdRules, L1Contracts},
 };
 use revm::primitives::hardfork::SpecId;
+
+use crate::bor_genesis::{self, BorGenesis};
 
 /// A timestamp-numbered fork (Shanghai and later).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +47,8 @@ pub struct EthereumForks {
     /// field order (`homestead`, `daoFork`, `eip150`, `eip155`, `eip158`,
     /// `byzantium`, `constantinople`, `petersburg`, `istanbul`,
     /// `muirGlacier`, `berlin`, `london`, `arrowGlacier`, `grayGlacier`,
-    /// `mergeNetsplit`), those at block 0 included.
+    /// `mergeNetsplit`, then Bor's `shanghai`, `cancun`, `prague`,
+    /// `verkle`, `osaka`), those at block 0 included.
     pub block_forks: Vec<Fork>,
     /// The configured timestamp forks in `ChainConfig` field order
     /// (`shanghai`, `cancun`, `prague`, `osaka`, `bpo1`…`bpo5`, `amsterdam`).
@@ -55,6 +59,8 @@ pub struct EthereumForks {
     pub deposit_contract: Option<Address>,
     /// Whether the chain took the DAO fork's irregular state change.
     pub dao_fork_support: bool,
+    /// Bor's additions when the genesis is in Bor's format.
+    pub bor: Option<BorGenesis>,
     blob_steps: Vec<BlobStep>,
 }
 
@@ -69,7 +75,8 @@ impl EthereumForks {
     /// fork (`bpoN`) without its `blobSchedule` entry, or an entry whose
     /// update fraction or maximum is zero.
     pub fn from_config(config: &ChainConfig) -> Result<Self, String> {
-        let block_forks = [
+        let bor = bor_genesis::read(config)?;
+        let mut block_forks: Vec<Fork> = [
             ("homestead", config.homestead_block),
             ("daoFork", config.dao_fork_block),
             ("eip150", config.eip150_block),
@@ -94,6 +101,12 @@ impl EthereumForks {
             })
         })
         .collect();
+        if let Some(bor) = &bor {
+            block_forks.extend(bor.block_forks.iter().map(|(name, block)| Fork {
+                name: name.clone(),
+                block: *block,
+            }));
+        }
         let times = [
             ("shanghai", config.shanghai_time),
             ("cancun", config.cancun_time),
@@ -160,6 +173,7 @@ impl EthereumForks {
             terminal_total_difficulty: config.terminal_total_difficulty,
             deposit_contract: config.deposit_contract_address,
             dao_fork_support: config.dao_fork_support,
+            bor,
             blob_steps,
         })
     }
@@ -185,10 +199,29 @@ impl EthereumForks {
         at_or_after(self.block_of(name), number)
     }
 
-    /// Whether the timestamp fork `name` is active for a block at
-    /// (`number`, `timestamp`); like go-ethereum, timestamp forks need London.
-    pub fn is_time_active(&self, name: &str, number: u64, timestamp: u64) -> bool {
+    /// Whether the post-merge fork `name` (`shanghai`, `cancun`, …) is
+    /// active for a block at (`number`, `timestamp`): by block on a
+    /// Bor-format chain, else by time, which like go-ethereum needs London.
+    pub fn is_active(&self, name: &str, number: u64, timestamp: u64) -> bool {
+        if let Some(block) = self.block_of(name) {
+            return number >= block;
+        }
         self.is_block_active("london", number) && at_or_after(self.time_of(name), timestamp)
+    }
+
+    /// Whether the genesis has Bor's `bor` consensus section.
+    pub fn has_bor_section(&self) -> bool {
+        self.bor.as_ref().is_some_and(|bor| bor.rules.is_some())
+    }
+
+    /// Whose fork-id rules this chain's peers follow: Bor's for a
+    /// Bor-format genesis, go-ethereum's otherwise.
+    pub fn fork_id_rules(&self) -> ForkIdRules {
+        if self.bor.is_some() {
+            ForkIdRules::Bor
+        } else {
+            ForkIdRules::Ethereum
+        }
     }
 
     /// The revm rules for a block. `post_merge` is whether the block is a
@@ -199,7 +232,7 @@ impl EthereumForks {
     /// `[constantinople, petersburg)` run with Petersburg rules, that is
     /// without EIP-1283 (which Petersburg removed again).
     pub fn spec_id(&self, number: u64, timestamp: u64, post_merge: bool) -> Result<SpecId, String> {
-        let time = |name| self.is_time_active(name, number, timestamp);
+        let time = |name| self.is_active(name, number, timestamp);
         let block = |name| self.is_block_active(name, number);
         Ok(if time("amsterdam") {
             return Err("Amsterdam rules are not supported by this importer".into());
@@ -290,9 +323,10 @@ impl EthereumForks {
     /// (as [`EthereumForks::block_forks`]); the timestamp forks go into
     /// `timestamp_forks` (their `block` field holds the time).
     /// `london_block` is the configured London block, `cancun_block` the
-    /// first imported block at or after the Cancun time (if any). The chain
-    /// has no Bor rules and no L1: `bor` holds inert values (no sprints, one
-    /// endless span) and `l1` is empty.
+    /// first imported block at or after the Cancun time (if any; a
+    /// Bor-format chain's Cancun block is taken from its config instead).
+    /// `bor` holds the genesis's `bor` section, or without one inert values
+    /// (no sprints, one endless span); `l1` is empty (no checkpoints).
     pub fn chain_spec(
         &self,
         name: &str,
@@ -315,23 +349,28 @@ impl EthereumForks {
                 })
                 .collect(),
             genesis_timestamp,
+            fork_id_rules: self.fork_id_rules(),
             london_block: self.block_of("london"),
-            cancun_block,
-            bor: BorRules {
-                period: BlockSchedule::constant(0),
-                producer_delay: BlockSchedule::constant(0),
-                sprint: BlockSchedule::constant(u64::MAX),
-                backup_multiplier: BlockSchedule::constant(0),
-                jaipur_block: None,
-                delhi_block: None,
-                indore_block: None,
-                ahmedabad_block: None,
-                bhilai_block: None,
-                rio_block: None,
-                madhugiri_block: None,
-                first_span_end: u64::MAX,
-                span_length: u64::MAX,
-            },
+            cancun_block: self.block_of("cancun").or(cancun_block),
+            bor: self
+                .bor
+                .as_ref()
+                .and_then(|bor| bor.rules.clone())
+                .unwrap_or(BorRules {
+                    period: BlockSchedule::constant(0),
+                    producer_delay: BlockSchedule::constant(0),
+                    sprint: BlockSchedule::constant(u64::MAX),
+                    backup_multiplier: BlockSchedule::constant(0),
+                    jaipur_block: None,
+                    delhi_block: None,
+                    indore_block: None,
+                    ahmedabad_block: None,
+                    bhilai_block: None,
+                    rio_block: None,
+                    madhugiri_block: None,
+                    first_span_end: u64::MAX,
+                    span_length: u64::MAX,
+                }),
             l1: L1Contracts {
                 chain_id: 0,
                 root_chain: Address::ZERO,

@@ -1,8 +1,9 @@
-//! The genesis block, built from `genesis.json` the way go-ethereum builds
-//! it: the header fields from the file, the state root of the alloc, and
-//! the fork-dependent optional fields (base fee from London, withdrawals
-//! root from Shanghai, blob fields and parent beacon root from Cancun,
-//! requests hash from Prague).
+//! The genesis block, built from `genesis.json` the way go-ethereum v1.15
+//! (and Bor, which shares that code) builds it: the header fields from the
+//! file, the state root of the alloc, and the fork-dependent optional
+//! fields (base fee from London, withdrawals root from Shanghai, blob fields
+//! and parent beacon root from Cancun, requests hash from Prague except on a
+//! chain with a `bor` section).
 
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, EMPTY_ROOT_HASH, Header};
 use alloy_eips::{eip1559::INITIAL_BASE_FEE, eip7685::EMPTY_REQUESTS_HASH};
@@ -14,8 +15,8 @@ use crate::{forks::EthereumForks, state};
 
 /// go-ethereum's gas limit for a genesis that gives none.
 const GENESIS_GAS_LIMIT: u64 = 4_712_388;
-/// go-ethereum's difficulty for a genesis that gives neither a difficulty
-/// nor a mix hash.
+/// go-ethereum's difficulty for an ethash genesis that gives neither a
+/// difficulty nor a mix hash.
 const GENESIS_DIFFICULTY: u64 = 131_072;
 
 /// A parsed genesis file.
@@ -58,14 +59,18 @@ impl GenesisFile {
         let genesis = &self.genesis;
         let number = genesis.number.unwrap_or(0);
         let timestamp = genesis.timestamp;
-        let time_active = |name| forks.is_time_active(name, number, timestamp);
+        let time_active = |name| forks.is_active(name, number, timestamp);
         if time_active("amsterdam") {
             return Err("a genesis under Amsterdam rules is not supported".into());
         }
-        let difficulty = if !self.has_difficulty && genesis.mix_hash == B256::ZERO {
+        // An absent difficulty is 0 unless the chain runs ethash; then, with
+        // no mix hash either, go-ethereum's default.
+        let difficulty = if self.has_difficulty {
+            genesis.difficulty
+        } else if genesis.config.ethash.is_some() && genesis.mix_hash == B256::ZERO {
             U256::from(GENESIS_DIFFICULTY)
         } else {
-            genesis.difficulty
+            U256::ZERO
         };
         let base_fee_per_gas = if forks.is_block_active("london", number) {
             let fee = genesis
@@ -102,7 +107,9 @@ impl GenesisFile {
             excess_blob_gas: cancun.then(|| genesis.excess_blob_gas.unwrap_or(0)),
             // EIP-4788: the genesis has no parent, so the zero hash.
             parent_beacon_block_root: cancun.then_some(B256::ZERO),
-            requests_hash: time_active("prague").then_some(EMPTY_REQUESTS_HASH),
+            // Bor has no EIP-7685 requests.
+            requests_hash: (time_active("prague") && !forks.has_bor_section())
+                .then_some(EMPTY_REQUESTS_HASH),
             block_access_list_hash: None,
             slot_number: None,
         })
@@ -140,8 +147,33 @@ mod tests {
         assert_eq!(header.blob_gas_used, Some(0));
         assert_eq!(header.parent_beacon_block_root, Some(B256::ZERO));
         assert_eq!(header.requests_hash, Some(EMPTY_REQUESTS_HASH));
-        assert_eq!(header.difficulty, U256::from(GENESIS_DIFFICULTY));
+        // No difficulty and no ethash section: 0, as go-ethereum v1.15.
+        assert_eq!(header.difficulty, U256::ZERO);
         assert_eq!(file.body(&header), [0xc3, 0xc0, 0xc0, 0xc0]);
         assert!(parse("{").is_err());
+
+        let ethash =
+            parse(&GENESIS.replace(r#""chainId": 1337,"#, r#""chainId": 1337, "ethash": {},"#))
+                .unwrap();
+        let header = ethash.header(&forks).unwrap();
+        assert_eq!(header.difficulty, U256::from(GENESIS_DIFFICULTY));
+    }
+
+    #[test]
+    fn bor_genesis_forks_by_block_and_has_no_requests_hash() {
+        let file = parse(
+            r#"{"config": {"chainId": 15001, "londonBlock": 0, "shanghaiBlock": 0, "cancunBlock": 0,
+                           "pragueBlock": 0, "bor": {"period": {"0": 1}, "producerDelay": {"0": 2},
+                           "sprint": {"0": 16}}},
+                "gasLimit": "0x1c9c380", "difficulty": "0x1", "alloc": {}}"#,
+        )
+        .unwrap();
+        let forks = EthereumForks::from_config(&file.genesis.config).unwrap();
+        let header = file.header(&forks).unwrap();
+        assert_eq!(header.withdrawals_root, Some(EMPTY_ROOT_HASH));
+        assert_eq!(header.excess_blob_gas, Some(0));
+        assert_eq!(header.parent_beacon_block_root, Some(B256::ZERO));
+        assert_eq!(header.requests_hash, None);
+        assert_eq!(header.difficulty, U256::from(1));
     }
 }

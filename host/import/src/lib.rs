@@ -1,6 +1,8 @@
-//! Imports a go-ethereum-format chain — `genesis.json` plus `chain.rlp`
-//! (concatenated RLP blocks) — into verified blocks with their receipts,
-//! by executing every block in revm.
+//! Imports a chain — `genesis.json` (go-ethereum's format or Bor's) plus
+//! `chain.rlp` (concatenated RLP blocks) — into verified blocks with their
+//! receipts, by executing every block in revm. A Bor-format genesis gives
+//! the genesis block and a Bor chain spec; its later blocks are refused
+//! ([`ImportError::BorExecution`]) until Bor's execution rules are built.
 //!
 //! Per block it checks the linkage and parent-derived header fields (base
 //! fee, excess blob gas, the merge by total difficulty), the body roots
@@ -16,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+mod bor_genesis;
 mod chain_rlp;
 mod error;
 mod executor;
@@ -35,6 +38,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::Decodable;
 use hypasis_polygon::roots::{envelope_items, ordered_root};
 
+pub use bor_genesis::BorGenesis;
 pub use error::ImportError;
 pub use forks::{EthereumForks, TimeFork};
 pub use receipts::decode_receipts;
@@ -169,6 +173,14 @@ fn import_named(
         });
     }
 
+    if forks.bor.is_some() && !raw_blocks.is_empty() {
+        return Err(ImportError::BorExecution {
+            genesis_file: names.genesis.into(),
+            chain_file: names.chain.into(),
+            blocks: raw_blocks.len(),
+        });
+    }
+
     let mut blocks = Vec::with_capacity(raw_blocks.len() + 1);
     blocks.push(ImportedBlock {
         number: genesis_header.number,
@@ -195,7 +207,7 @@ fn import_named(
         };
         let block = import_block(&forks, &mut state, parent, raw)
             .map_err(|fault| fault.at(names.chain, number))?;
-        if cancun_block.is_none() && forks.is_time_active("cancun", number, raw.header.timestamp) {
+        if cancun_block.is_none() && forks.is_active("cancun", number, raw.header.timestamp) {
             cancun_block = Some(number);
         }
         state.block_hashes.insert(number, block.hash);

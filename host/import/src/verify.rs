@@ -137,7 +137,7 @@ pub(crate) fn header(
         BlockFault::check("nonce", B64::ZERO, header.nonce)?;
     }
     let london = forks.is_block_active("london", number);
-    let time = |name| forks.is_time_active(name, number, timestamp);
+    let time = |name| forks.is_active(name, number, timestamp);
     check_optional(
         "baseFeePerGas",
         london.then(|| expected_base_fee(forks, parent.header)),

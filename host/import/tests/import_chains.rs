@@ -316,3 +316,85 @@ fn a_missing_file_is_named() {
         "{error}"
     );
 }
+
+/// Polygon mainnet's genesis in Bor's format: the genesis block Bor builds
+/// (hash a9c28ce2…), a spec with Bor's block-numbered forks and `bor`
+/// section, and the fork-id rules of Bor peers.
+#[test]
+fn bor_mainnet_genesis_imports_as_bor_builds_it() {
+    use hypasis_polygon::{ChainSpec, spec::ForkIdRules};
+    let genesis = std::fs::read_to_string(testdata("bor/genesis-mainnet-v1.json")).unwrap();
+    let chain = import(&genesis, &[]).unwrap();
+    let mainnet = ChainSpec::mainnet();
+    assert_eq!(chain.blocks.len(), 1);
+    assert_eq!(chain.spec.genesis_hash, mainnet.genesis_hash);
+    assert_eq!(chain.spec.chain_id, 137);
+    assert_eq!(chain.spec.fork_id_rules, ForkIdRules::Bor);
+    assert_eq!(chain.spec.genesis_timestamp, mainnet.genesis_timestamp);
+    // The same non-genesis forks as the built-in spec (which lists only those).
+    let forks: Vec<(String, u64)> = chain
+        .spec
+        .forks
+        .iter()
+        .filter(|fork| fork.block > 0)
+        .map(|fork| (fork.name.clone(), fork.block))
+        .collect();
+    let built_in: Vec<(String, u64)> = mainnet
+        .forks
+        .iter()
+        .map(|fork| (fork.name.clone(), fork.block))
+        .collect();
+    assert_eq!(forks, built_in);
+    assert!(chain.spec.timestamp_forks.is_empty());
+    assert_eq!(chain.spec.london_block, mainnet.london_block);
+    assert_eq!(chain.spec.cancun_block, mainnet.cancun_block);
+    let (bor, built_in) = (&chain.spec.bor, &mainnet.bor);
+    assert_eq!(bor.sprint, built_in.sprint);
+    assert_eq!(bor.producer_delay, built_in.producer_delay);
+    assert_eq!(
+        (bor.jaipur_block, bor.delhi_block, bor.indore_block),
+        (
+            built_in.jaipur_block,
+            built_in.delhi_block,
+            built_in.indore_block
+        )
+    );
+    assert_eq!(
+        (bor.ahmedabad_block, bor.bhilai_block),
+        (built_in.ahmedabad_block, built_in.bhilai_block)
+    );
+}
+
+/// Blocks after a Bor-format genesis would need Bor's execution rules:
+/// refused with a message that says so and what to do instead.
+#[test]
+fn bor_blocks_are_refused_until_bor_execution_exists() {
+    let genesis = std::fs::read_to_string(testdata("bor/genesis-mainnet-v1.json")).unwrap();
+    let genesis_hash = import(&genesis, &[]).unwrap().blocks[0].hash;
+    let header = alloy_consensus::Header {
+        parent_hash: genesis_hash,
+        number: 1,
+        gas_limit: 10_000_000,
+        timestamp: 1_590_824_838,
+        ..Default::default()
+    };
+    // [header, transactions, uncles]: 0xc0 is the empty list.
+    let mut payload = alloy_rlp::encode(&header);
+    payload.extend_from_slice(&[0xc0, 0xc0]);
+    let mut block = Vec::new();
+    alloy_rlp::Header {
+        list: true,
+        payload_length: payload.len(),
+    }
+    .encode(&mut block);
+    block.extend_from_slice(&payload);
+    let error = import(&genesis, &block).unwrap_err();
+    assert!(
+        matches!(error, ImportError::BorExecution { blocks: 1, .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("sync the chain from a Bor node"),
+        "{error}"
+    );
+}
