@@ -8,21 +8,15 @@
 
 mod common;
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, process::Command};
 
-/// go-ethereum's eth-test chain of release v1.15.11 (genesis.json, chain.rlp).
-fn ethtest_chain() -> PathBuf {
-    common::workspace_root().join("../shared/fixtures/go-ethereum-ethtest-v1.15.11")
-}
+use common::ethtest::{self, assert_all_passed, results, serve_ethtest_chain};
 
-/// The `devp2p` binary: `HYPASIS_DEVP2P`, else Go's bin directories.
+/// The `devp2p` binary: `HYPASIS_DEVP2P`, target/go-tools/devp2p, else
+/// Go's bin directories.
 fn devp2p_tool() -> PathBuf {
-    if let Some(path) = std::env::var_os("HYPASIS_DEVP2P") {
-        return PathBuf::from(path);
+    if let Some(path) = ethtest::go_tool("HYPASIS_DEVP2P", "devp2p") {
+        return path;
     }
     let mut candidates = Vec::new();
     if let Ok(output) = Command::new("go").args(["env", "GOBIN", "GOPATH"]).output() {
@@ -50,166 +44,18 @@ fn devp2p_tool() -> PathBuf {
         })
 }
 
-/// `hypasis-sync serve` on an imported copy of the eth-test chain; killed on drop.
-struct Served {
-    child: Child,
-    enode: String,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn run_ok(command: &mut Command) -> Output {
-    let output = command.output().expect("the command runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn serve_ethtest_chain() -> Served {
-    let plugins = common::built_in_plugin_dir();
-    let data = tempfile::tempdir().unwrap();
-    let datadir = data.path().join("data");
-    let chain = ethtest_chain();
-    run_ok(
-        Command::new(env!("CARGO_BIN_EXE_hypasis-sync"))
-            .args(["import", "--genesis"])
-            .arg(chain.join("genesis.json"))
-            .arg("--chain")
-            .arg(chain.join("chain.rlp"))
-            .arg("--datadir")
-            .arg(&datadir)
-            .env("HYPASIS__PLUGINS__DIR", &plugins),
-    );
-    let config = data.path().join("serve.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "storage:\n  plugin: storage-embedded\nplugins:\n  dir: {}\nratelimit:\n  enabled: false\nmetrics:\n  enabled: false\napi:\n  rpc:\n    enabled: false\n  rest:\n    enabled: false\n",
-            plugins.display()
-        ),
-    )
-    .unwrap();
-    let log = std::fs::File::create(data.path().join("serve.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_hypasis-sync"))
-        .args(["serve", "--p2p-listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--datadir")
-        .arg(&datadir)
-        .env("HYPASIS_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let enode = wait_for_enode(&datadir, &data.path().join("serve.log"));
-    Served {
-        child,
-        enode,
-        _data: data,
-    }
-}
-
-fn wait_for_enode(datadir: &Path, log: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let file = datadir.join("enode.txt");
-    loop {
-        if let Ok(enode) = std::fs::read_to_string(&file)
-            && enode.starts_with("enode://")
-            && !enode.trim_end().ends_with(":0")
-        {
-            return enode.trim().to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve wrote no enode.txt; log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Results of a go-ethereum test run: (`OK`/`FAIL`, test name) per test.
-fn results(output: &Output) -> Vec<(String, String)> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .chain(String::from_utf8_lossy(&output.stderr).lines())
-        .filter_map(|line| {
-            let rest = line.strip_prefix("-- ")?;
-            let (verdict, rest) = rest.split_once(' ')?;
-            let name = rest.split(" (").next()?.to_string();
-            matches!(verdict, "OK" | "FAIL").then(|| (verdict.to_string(), name))
-        })
-        .collect()
-}
-
-fn assert_all_passed(output: &Output, expected: &[&str]) {
-    let results = results(output);
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for name in expected {
-        assert!(
-            results
-                .iter()
-                .any(|(verdict, test)| verdict == "OK" && test == name),
-            "{name} did not pass:\n{log}"
-        );
-    }
-    assert!(
-        results.iter().all(|(verdict, _)| verdict == "OK"),
-        "a test failed:\n{log}"
-    );
-}
-
-/// The eth-test cases this node must pass; the transaction tests of the
-/// suite need an engine API to build blocks and are out of scope (we
-/// neither relay nor accept transactions).
-const ETH_TESTS: [&str; 8] = [
-    "Status",
-    "GetBlockHeaders",
-    "GetNonexistentBlockHeaders",
-    "SimultaneousRequests",
-    "SameRequestID",
-    "ZeroRequestID",
-    "GetBlockBodies",
-    "MaliciousHandshake",
-];
-
 #[test]
 fn go_ethereum_eth_test_passes_against_serve() {
     let tool = devp2p_tool();
-    let served = serve_ethtest_chain();
-    let pattern = format!("^({})$", ETH_TESTS.join("|"));
-    let output = Command::new(tool)
-        .args(["rlpx", "eth-test", "--chain"])
-        .arg(ethtest_chain())
-        .args(["--node", &served.enode])
-        // The selected tests never reach the engine API; the suite wants the flags.
-        .args(["--engineapi", "http://127.0.0.1:1"])
-        .args(["--jwtsecret", &format!("0x{}", "00".repeat(32))])
-        .args(["--run", &pattern])
-        .output()
-        .unwrap();
-    assert_all_passed(&output, &ETH_TESTS);
-    // Every selected test ran (a renamed test would otherwise be skipped).
-    assert_eq!(results(&output).len(), ETH_TESTS.len());
+    // A go-ethereum genesis: go-ethereum's fork-id rules by default.
+    let served = serve_ethtest_chain::<&str>(&[]);
+    ethtest::run_eth_test(&tool, &served.enode, &ethtest::BLOCK_SERVING_TESTS);
 }
 
 #[test]
 fn go_ethereum_discv4_test_passes_against_serve() {
     let tool = devp2p_tool();
-    let served = serve_ethtest_chain();
+    let served = serve_ethtest_chain::<&str>(&[]);
     let output = Command::new(tool)
         .args(["discv4", "test", "-remote", &served.enode])
         .args(["-listen1", "127.0.0.1", "-listen2", "127.0.0.2"])
