@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod block_store;
 pub mod chain;
+pub mod chain_identity;
 pub mod chain_state;
 pub mod checkpoints;
 pub mod config;

@@ -29,6 +29,9 @@ pub enum RunError {
     /// The chain spec could not be had.
     #[error(transparent)]
     ChainSpec(#[from] crate::chain::ChainSpecError),
+    /// The store holds another chain.
+    #[error(transparent)]
+    ChainIdentity(Box<crate::chain_identity::ChainIdentityError>),
     /// The L1 checkpoint source refused to start.
     #[error(transparent)]
     L1(#[from] crate::checkpoints::L1Error),
@@ -53,6 +56,12 @@ pub enum RunError {
     /// A plugin failed while stopping.
     #[error("while stopping: {0}")]
     Stop(PluginCallError),
+}
+
+impl From<crate::chain_identity::ChainIdentityError> for RunError {
+    fn from(error: crate::chain_identity::ChainIdentityError) -> Self {
+        RunError::ChainIdentity(Box::new(error))
+    }
 }
 
 /// A running host: its plugins, chain state, sync and background servers.
@@ -84,6 +93,10 @@ impl Host {
     pub async fn start(config: Config, shutdown: CancellationToken) -> Result<Host, RunError> {
         let mut background = tokio::task::JoinSet::new();
         let spec = start::chain_spec(&config).await?;
+        if let Some(spec) = &spec {
+            // Before the store opens: a refused data dir stays byte for byte.
+            crate::chain_identity::check_before_open(&config.storage.data_dir, spec)?;
+        }
         let plugins = start::plugins(&config, spec.as_ref())?;
         let key = start::node_identity(&config)?;
         let metrics = crate::metrics::Metrics::new().map_err(RunError::Metrics)?;

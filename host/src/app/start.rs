@@ -138,6 +138,7 @@ pub async fn chain_state(
             },
         );
     };
+    crate::chain_identity::bind(storage, &config.storage.data_dir, spec).await?;
     let coverage = Ledger::load_coverage(storage).map_err(RunError::Storage)?;
     let state = ChainState::syncing(Arc::clone(spec), storage.as_ref(), coverage.clone())?;
     let ledger =
