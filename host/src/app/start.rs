@@ -127,18 +127,10 @@ pub async fn chain_state(
 ) -> Result<Option<ChainSetup>, RunError> {
     let storage = &plugins.storage;
     let Some(spec) = spec.filter(|_| plugins.upstream.is_some()) else {
-        return Ok(
-            match crate::served_chain::ServedChain::load(storage).map_err(RunError::Storage)? {
-                Some(served) => Some(ChainSetup {
-                    state: ChainState::served(storage.as_ref(), &served)?,
-                    tracker: None,
-                    ledger: None,
-                }),
-                None => None,
-            },
-        );
+        return served_chain_state(storage);
     };
     crate::chain_identity::bind(storage, &config.storage.data_dir, spec).await?;
+    store_synced_spec(storage, spec).await?;
     let coverage = Ledger::load_coverage(storage).map_err(RunError::Storage)?;
     let state = ChainState::syncing(Arc::clone(spec), storage.as_ref(), coverage.clone())?;
     let ledger =
@@ -173,6 +165,61 @@ pub async fn chain_state(
         tracker: Some(tracker),
         ledger: Some(ledger),
     }))
+}
+
+/// The chain state of a store served without sync: the chain `import`
+/// stored (fixed head), else the chain a syncing host filled it with (head
+/// from the stored coverage), else none.
+fn served_chain_state(
+    storage: &Arc<crate::plugins::StoragePlugin>,
+) -> Result<Option<ChainSetup>, RunError> {
+    if let Some(served) =
+        crate::served_chain::ServedChain::load(storage).map_err(RunError::Storage)?
+    {
+        return Ok(Some(ChainSetup {
+            state: ChainState::served(storage.as_ref(), &served)?,
+            tracker: None,
+            ledger: None,
+        }));
+    }
+    let Some(spec) = crate::served_chain::synced_spec(storage).map_err(RunError::Storage)? else {
+        return Ok(None);
+    };
+    let coverage = Ledger::load_coverage(storage).map_err(RunError::Storage)?;
+    tracing::info!(chain = %spec.name, head = ?coverage.forward_top(), "serving the chain a sync stored");
+    Ok(Some(ChainSetup {
+        state: ChainState::syncing(Arc::new(spec), storage.as_ref(), coverage)?,
+        tracker: None,
+        ledger: None,
+    }))
+}
+
+/// Keeps the spec a syncing host runs with in the store, so `serve` can
+/// serve the store later without the chain's sources.
+async fn store_synced_spec(
+    storage: &Arc<crate::plugins::StoragePlugin>,
+    spec: &hypasis_polygon::ChainSpec,
+) -> Result<(), RunError> {
+    if crate::served_chain::synced_spec(storage)
+        .map_err(RunError::Storage)?
+        .as_ref()
+        == Some(spec)
+    {
+        return Ok(());
+    }
+    let value = serde_json::to_vec(spec).map_err(|error| RunError::Config(error.to_string()))?;
+    storage
+        .write(hypasis_plugin_api::WriteBatch {
+            meta: vec![crate::store_records::meta_set(
+                hypasis_plugin_api::Namespace::Chain,
+                crate::served_chain::SYNCED_SPEC_KEY,
+                value,
+            )]
+            .into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(RunError::Storage)
 }
 
 fn heimdall_source(config: &Config) -> Option<HeimdallSource> {
