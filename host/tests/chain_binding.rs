@@ -42,9 +42,6 @@ async fn devnet(seed: u64) -> Devnet {
         chain: ChainConfig {
             seed,
             txs_per_block: 2,
-            // A fixed genesis time: the default follows the start time, so a
-            // restarted devnet would be another chain.
-            genesis_timestamp: 1_700_000_000,
             ..ChainConfig::default()
         },
         checkpoints: CheckpointConfig {

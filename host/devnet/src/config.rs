@@ -10,6 +10,10 @@ use hypasis_polygon::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The default genesis time: 2023-11-14 22:13:20 UTC, fixed so that a
+/// restarted devnet is the same chain.
+pub const DEFAULT_GENESIS_TIMESTAMP: u64 = 1_700_000_000;
+
 /// The devnet's chain id (and network id).
 pub const DEVNET_CHAIN_ID: u64 = 137_137;
 /// The devnet L1's chain id.
@@ -44,7 +48,10 @@ pub struct ChainConfig {
     pub state_sync_every: u64,
     /// Out of 100 blocks, how many are sealed by a backup producer.
     pub backup_seal_percent: u8,
-    /// Timestamp of block 0; 0 means "now minus the prefill's duration".
+    /// Timestamp of block 0. The default is fixed
+    /// ([`DEFAULT_GENESIS_TIMESTAMP`]), so the same configuration makes the
+    /// same genesis on every start; 0 means "now minus the prefill's
+    /// duration" (a new chain per start, with a head near the wall clock).
     pub genesis_timestamp: u64,
 }
 
@@ -62,7 +69,7 @@ impl Default for ChainConfig {
             txs_per_block: 8,
             state_sync_every: 2,
             backup_seal_percent: 5,
-            genesis_timestamp: 0,
+            genesis_timestamp: DEFAULT_GENESIS_TIMESTAMP,
         }
     }
 }

@@ -30,5 +30,5 @@ pub mod txgen;
 pub mod upstream;
 mod upstream_server;
 
-pub use config::{ChainConfig, CheckpointConfig};
+pub use config::{ChainConfig, CheckpointConfig, DEFAULT_GENESIS_TIMESTAMP};
 pub use network::{Devnet, DevnetOptions};
