@@ -97,6 +97,17 @@ fn fork_ids_are_the_ones_bor_computes() {
         &imported.spec,
         genesis.to_str().unwrap(),
     );
+    // A private clique chain in Bor's format (every fork at block 0): the
+    // same genesis block, withdrawals and blob fields and no requests hash.
+    let private = common::workspace_root().join("testdata/bor/private-clique-genesis.json");
+    let text = std::fs::read_to_string(&private).unwrap();
+    let imported = hypasis_import::import(&text, &[]).unwrap();
+    assert_eq!(imported.spec.fork_id_rules, ForkIdRules::Bor);
+    assert_same_fork_ids(
+        "private clique genesis",
+        &imported.spec,
+        private.to_str().unwrap(),
+    );
     // The eth-test chain's go-ethereum genesis as a Bor node reads it: its
     // `*Time` forks do not count.
     let chain = ethtest::ethtest_chain();

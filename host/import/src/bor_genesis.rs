@@ -31,8 +31,13 @@ pub struct BorGenesis {
     /// The block-numbered post-merge forks that are set, as
     /// (fork name, block), in `ChainConfig` field order.
     pub block_forks: Vec<(String, u64)>,
-    /// The `bor` section, if the genesis has one (a Bor `--dev` genesis
-    /// has none: it runs clique).
+    /// Whether the config has a `bor` section at all (Bor then builds no
+    /// EIP-7685 requests hash, whatever the consensus).
+    pub has_section: bool,
+    /// Bor's consensus parameters, when the chain runs Bor consensus: as
+    /// Bor decides it, a `bor` section with a `validatorContract` and no
+    /// `clique` section (Bor's `--dev` genesis has a `bor` section with only
+    /// a burnt contract, and runs clique).
     pub rules: Option<BorRules>,
     /// Where the base fee goes instead of being burnt (`burntContract`),
     /// from the block each address applies.
@@ -54,6 +59,8 @@ struct BorSection {
     backup_multiplier: BTreeMap<String, u64>,
     #[serde(default)]
     burnt_contract: BTreeMap<String, Address>,
+    #[serde(default)]
+    validator_contract: String,
     jaipur_block: Option<u64>,
     delhi_block: Option<u64>,
     indore_block: Option<u64>,
@@ -107,6 +114,7 @@ pub(crate) fn read(config: &ChainConfig) -> Result<Option<BorGenesis>, String> {
     if block_forks.is_empty() && section.is_none() {
         return Ok(None);
     }
+    let has_section = section.is_some();
     let (rules, burnt_contract) = match section {
         None => (None, None),
         Some(section) => {
@@ -115,10 +123,12 @@ pub(crate) fn read(config: &ChainConfig) -> Result<Option<BorGenesis>, String> {
             } else {
                 Some(schedule("burntContract", &section.burnt_contract, None)?)
             };
-            (Some(rules(&section)?), burnt)
+            let bor_consensus = !section.validator_contract.is_empty() && config.clique.is_none();
+            (bor_consensus.then(|| rules(&section)).transpose()?, burnt)
         }
     };
     Ok(Some(BorGenesis {
+        has_section,
         block_forks,
         rules,
         burnt_contract,
@@ -206,9 +216,9 @@ mod tests {
     fn bor_format_reads_block_forks_and_the_bor_section() {
         let bor = read(&config(
             r#"{"chainId":137,"londonBlock":5,"shanghaiBlock":10,"cancunBlock":"20","pragueBlock":30,
-                "bor":{"period":{"0":2},"producerDelay":{"0":6,"100":4},"sprint":{"0":64,"100":16},
+                "bor":{"validatorContract":"0x0000000000000000000000000000000000001000",
+                       "period":{"0":2},"producerDelay":{"0":6,"100":4},"sprint":{"0":64,"100":16},
                        "backupMultiplier":{"0":2},"jaipurBlock":5,"delhiBlock":100,
-                       "validatorContract":"0x0000000000000000000000000000000000001000",
                        "burntContract":{"5":"0x70bca57f4579f58670ab2d18ef16e02c17553c38"}}}"#,
         ))
         .unwrap()
@@ -234,6 +244,27 @@ mod tests {
         );
     }
 
+    /// Bor's `--dev` genesis: block-numbered forks and a `bor` section with
+    /// only a burnt contract; Bor runs clique on it, not Bor consensus.
+    #[test]
+    fn a_bor_section_without_validator_contract_is_not_bor_consensus() {
+        let bor = read(&config(
+            r#"{"chainId":1337,"londonBlock":0,"shanghaiBlock":0,"cancunBlock":0,"pragueBlock":0,
+                "bor":{"burntContract":{"0":"0x000000000000000000000000000000000000dead"}}}"#,
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(bor.rules, None);
+        assert!(bor.burnt_contract.is_some());
+        let clique = read(&config(
+            r#"{"chainId":1,"clique":{"period":1,"epoch":30000},
+                "bor":{"validatorContract":"0x1000","period":{"0":2},"producerDelay":{"0":2},"sprint":{"0":16}}}"#,
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(clique.rules, None);
+    }
+
     #[test]
     fn bad_bor_configs_are_refused_with_the_key() {
         for (json, needle) in [
@@ -243,15 +274,15 @@ mod tests {
             ),
             (r#"{"chainId":1,"cancunBlock":-3}"#, "cancunBlock"),
             (
-                r#"{"chainId":1,"bor":{"period":{"0":2},"producerDelay":{"0":2}}}"#,
+                r#"{"chainId":1,"bor":{"validatorContract":"0x1000","period":{"0":2},"producerDelay":{"0":2}}}"#,
                 "config.bor.sprint is missing",
             ),
             (
-                r#"{"chainId":1,"bor":{"period":{"0":2},"producerDelay":{"0":2},"sprint":{"0":0}}}"#,
+                r#"{"chainId":1,"bor":{"validatorContract":"0x1000","period":{"0":2},"producerDelay":{"0":2},"sprint":{"0":0}}}"#,
                 "config.bor.sprint: the value at block 0 is 0",
             ),
             (
-                r#"{"chainId":1,"bor":{"period":{"x":2},"producerDelay":{"0":2},"sprint":{"0":16}}}"#,
+                r#"{"chainId":1,"bor":{"validatorContract":"0x1000","period":{"x":2},"producerDelay":{"0":2},"sprint":{"0":16}}}"#,
                 "config.bor.period: key \"x\"",
             ),
             (r#"{"chainId":1,"bor":{"sprint":"16"}}"#, "config.bor:"),

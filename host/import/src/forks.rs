@@ -209,9 +209,10 @@ impl EthereumForks {
         self.is_block_active("london", number) && at_or_after(self.time_of(name), timestamp)
     }
 
-    /// Whether the genesis has Bor's `bor` consensus section.
+    /// Whether the genesis config has a `bor` section (with or without
+    /// Bor consensus).
     pub fn has_bor_section(&self) -> bool {
-        self.bor.as_ref().is_some_and(|bor| bor.rules.is_some())
+        self.bor.as_ref().is_some_and(|bor| bor.has_section)
     }
 
     /// Whose fork-id rules this chain's peers follow: Bor's for a

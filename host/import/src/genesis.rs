@@ -163,7 +163,8 @@ mod tests {
     fn bor_genesis_forks_by_block_and_has_no_requests_hash() {
         let file = parse(
             r#"{"config": {"chainId": 15001, "londonBlock": 0, "shanghaiBlock": 0, "cancunBlock": 0,
-                           "pragueBlock": 0, "bor": {"period": {"0": 1}, "producerDelay": {"0": 2},
+                           "pragueBlock": 0, "bor": {"validatorContract": "0x0000000000000000000000000000000000001000",
+                           "period": {"0": 1}, "producerDelay": {"0": 2},
                            "sprint": {"0": 16}}},
                 "gasLimit": "0x1c9c380", "difficulty": "0x1", "alloc": {}}"#,
         )
