@@ -55,6 +55,8 @@ struct Row {
     write_ms: u64,
     /// CPU time the whole process (host and devnet) used during the run.
     cpu: Option<f64>,
+    /// The store's size on disk at the end, as the storage plugin reports it.
+    store_bytes: Option<u64>,
 }
 
 /// CPU seconds (user + system) this process has used so far, from
@@ -146,6 +148,7 @@ async fn run_direction(
         .zip(cpu_before)
         .map(|(after, before)| after - before);
     let status = status.read().clone();
+    let store_bytes = host.plugins.storage.stats().ok().map(|stats| stats.bytes);
     host.stop().await?;
     Ok(Row {
         direction: if forward { "forward" } else { "backward" },
@@ -155,6 +158,7 @@ async fn run_direction(
         validate_ms: status.validate_ms,
         write_ms: status.write_ms,
         cpu,
+        store_bytes,
     })
 }
 
@@ -205,12 +209,12 @@ fn sync(args: SyncBenchArgs) -> anyhow::Result<()> {
             rows.push(run_direction(&devnet, &args, forward).await?);
         }
         println!(
-            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) | CPU (s) | CPU ms/block |"
+            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) | CPU (s) | CPU ms/block | store KB/block |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
         for row in rows {
             println!(
-                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} | {} | {} | {} |",
                 row.direction,
                 row.blocks,
                 row.elapsed.as_secs_f64(),
@@ -221,6 +225,10 @@ fn sync(args: SyncBenchArgs) -> anyhow::Result<()> {
                 row.cpu.map_or("—".into(), |cpu| format!("{cpu:.1}")),
                 row.cpu
                     .map_or("—".into(), |cpu| format!("{:.2}", cpu * 1000.0 / row.blocks as f64)),
+                row.store_bytes.map_or("—".into(), |bytes| format!(
+                    "{:.1}",
+                    bytes as f64 / 1000.0 / row.blocks as f64
+                )),
             );
         }
         devnet.stop().await;

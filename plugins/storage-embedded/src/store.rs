@@ -128,9 +128,13 @@ impl EmbeddedStore {
                 .keyspace(table.name(), || {
                     let options = KeyspaceCreateOptions::default().max_memtable_size(memtable);
                     if separates_values(table) {
+                        // Bodies and receipts (mostly sparse blooms) shrink
+                        // by about a third under LZ4 at no ingest cost
+                        // (docs/BENCHMARKS.md). Each blob file records its
+                        // own compression, so files written before stay
+                        // readable as they are.
                         options.with_kv_separation(Some(
-                            KvSeparationOptions::default()
-                                .compression(fjall::CompressionType::None),
+                            KvSeparationOptions::default().compression(fjall::CompressionType::Lz4),
                         ))
                     } else {
                         options
