@@ -2,13 +2,15 @@
 //! block store, on [fjall](https://docs.rs/fjall) (an LSM-tree engine; the
 //! choice against redb is measured in `docs/BENCHMARKS.md`).
 //!
-//! - Raw RLP of headers, bodies, receipts and Bor state-sync receipts is
-//!   stored exactly as given, so serving is a copy; the canonical chain, the
-//!   hash → number and transaction indexes, named interval sets and metadata
-//!   live beside it. The key schema is [`schema`]. Bodies and receipts
-//!   (tens of KiB each, written once) sit in uncompressed blob files apart
-//!   from their keys (fjall's key-value separation), so compactions move
-//!   keys only; every other table keeps its values inline.
+//! - Raw RLP of headers, bodies and Bor state-sync receipts is stored
+//!   exactly as given, so serving is a copy; receipts are stored without
+//!   their logs blooms and get them back, byte for byte, when read
+//!   (`receipt_codec`). The canonical chain, the hash → number and
+//!   transaction indexes, named interval sets and metadata live beside
+//!   them. The key schema is [`schema`]. Bodies and receipts (tens of KiB
+//!   each, written once) sit in LZ4-compressed blob files apart from their
+//!   keys (fjall's key-value separation), so compactions move keys only;
+//!   every other table keeps its values inline.
 //! - A `WriteBatch` becomes one fjall batch: one checksummed journal entry
 //!   across all tables, fsynced before `write` returns. A crash (even
 //!   `kill -9` in the middle of the write) leaves the batch entirely present
@@ -33,6 +35,7 @@
 
 mod engine;
 mod error;
+mod receipt_codec;
 pub mod schema;
 mod store;
 mod write;

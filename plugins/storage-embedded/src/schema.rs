@@ -283,6 +283,13 @@ pub fn encode_tx_location(location: &TxLocation) -> [u8; TX_LOCATION_LEN] {
     value
 }
 
+/// The receipts list a `receipts` value holds (blooms recomputed for a
+/// compact value, see `receipt_codec`).
+pub fn decode_receipts(key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
+    crate::receipt_codec::expand(bytes)
+        .ok_or_else(|| Malformed::new(RECEIPTS, key, "a compact receipts value does not parse"))
+}
+
 /// Parses a [`TRANSACTIONS`] value.
 pub fn decode_tx_location(key: &[u8], bytes: &[u8]) -> Result<TxLocation, Malformed> {
     let value: &[u8; TX_LOCATION_LEN] = bytes.try_into().map_err(|_| {

@@ -317,7 +317,14 @@ impl StorageBackend for EmbeddedStore {
                     };
                     let key = schema::block_key(number, hash);
                     let value = inner.get_in(&snapshot, table, &key)?;
-                    Ok(value.map(|bytes| RVec::from(bytes.as_ref())).into())
+                    Ok(match (value, table) {
+                        (Some(bytes), Table::Receipts) => ROption::RSome(
+                            schema::decode_receipts(&key, &bytes)
+                                .map_err(StoreError::from)?
+                                .into(),
+                        ),
+                        (value, _) => value.map(|bytes| RVec::from(bytes.as_ref())).into(),
+                    })
                 })
                 .collect()
         })

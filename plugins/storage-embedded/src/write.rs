@@ -182,12 +182,19 @@ impl<'a> Pending<'a> {
         self.put(Table::Headers, &key, block.header.as_slice());
         for (table, part) in [
             (Table::Bodies, &block.body),
-            (Table::Receipts, &block.receipts),
             (Table::StateSyncs, &block.state_sync),
         ] {
             if let ROption::RSome(bytes) = part {
                 self.put(table, &key, bytes.as_slice());
             }
+        }
+        if let ROption::RSome(bytes) = &block.receipts {
+            // Without their blooms, recomputed when read.
+            self.put(
+                Table::Receipts,
+                &key,
+                crate::receipt_codec::compact(bytes.as_slice()),
+            );
         }
         if !block.tx_hashes.is_empty() {
             self.put(
