@@ -155,9 +155,13 @@ pub fn check_before_open(data_dir: &Path, spec: &ChainSpec) -> Result<(), ChainI
 
 /// What the store says it holds: its identity record, else the chain an
 /// `import` stored, else (chain id unknown) its stored block 0.
-fn stored(storage: &StoragePlugin) -> Result<Option<(Option<u64>, B256)>, ChainIdentityError> {
-    if let Some(bytes) = storage.meta(Namespace::Chain, CHAIN_IDENTITY_KEY)? {
-        let identity: ChainIdentity = serde_json::from_slice(&bytes)
+/// `record` is the store's identity record, if it has one.
+fn stored(
+    storage: &StoragePlugin,
+    record: Option<&[u8]>,
+) -> Result<Option<(Option<u64>, B256)>, ChainIdentityError> {
+    if let Some(bytes) = record {
+        let identity: ChainIdentity = serde_json::from_slice(bytes)
             .map_err(|error| ChainIdentityError::Corrupt(error.to_string()))?;
         return Ok(Some((Some(identity.chain_id), identity.genesis_hash)));
     }
@@ -187,12 +191,20 @@ pub async fn bind(
         tracing::warn!(chain = %spec.name, "the chain's genesis is unknown: the store's chain is not checked");
         return Ok(());
     };
-    check_before_open(data_dir, spec)?;
+    let file = read_file(data_dir)?;
+    if let Some(recorded) = file {
+        mismatch(
+            data_dir,
+            (Some(recorded.chain_id), recorded.genesis_hash),
+            spec,
+            wanted,
+        )?;
+    }
     let record = storage.meta(Namespace::Chain, CHAIN_IDENTITY_KEY)?;
-    if let Some(stored) = stored(storage)? {
+    if let Some(stored) = stored(storage, record.as_deref())? {
         mismatch(data_dir, stored, spec, wanted)?;
     }
-    if read_file(data_dir)?.is_none() {
+    if file.is_none() {
         write_file(data_dir, wanted)?;
     }
     if record.is_none() {

@@ -12,7 +12,7 @@ use std::{
 };
 
 use alloy_primitives::{B256, keccak256};
-use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
+use hypasis_devnet::Devnet;
 use hypasis_sync::app::Host;
 use tokio_util::sync::CancellationToken;
 
@@ -37,30 +37,6 @@ fn file_hashes(dir: &Path) -> BTreeMap<PathBuf, B256> {
     hashes
 }
 
-async fn devnet(seed: u64) -> Devnet {
-    let devnet = Devnet::start(DevnetOptions {
-        chain: ChainConfig {
-            seed,
-            txs_per_block: 2,
-            ..ChainConfig::default()
-        },
-        checkpoints: CheckpointConfig {
-            interval: 256,
-            max_length: 256,
-            ..CheckpointConfig::default()
-        },
-        block_time: Duration::from_secs(3600),
-        prefill: 600,
-        upstreams: 1,
-        port: 0,
-        ..DevnetOptions::default()
-    })
-    .await
-    .unwrap();
-    devnet.set_growing(false);
-    devnet
-}
-
 fn host_config(devnet: &Devnet, data: &Path) -> hypasis_sync::config::Config {
     let mut config = hypasis_sync::devnet_host::config_for(devnet, data);
     config.plugins.dir = Some(common::built_in_plugin_dir());
@@ -73,7 +49,7 @@ fn host_config(devnet: &Devnet, data: &Path) -> hypasis_sync::config::Config {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_on_another_chains_store_is_refused_and_changes_nothing() {
-    let first = devnet(1).await;
+    let first = common::api::seeded_devnet(1, 600).await;
     let data = tempfile::tempdir().unwrap();
     let host = Host::start(host_config(&first, data.path()), CancellationToken::new())
         .await
@@ -89,7 +65,7 @@ async fn a_host_on_another_chains_store_is_refused_and_changes_nothing() {
     drop(first);
 
     let before = file_hashes(data.path());
-    let second = devnet(2).await;
+    let second = common::api::seeded_devnet(2, 600).await;
     let second_genesis = second.spec().genesis_hash.unwrap();
     assert_ne!(first_genesis, second_genesis);
     let error = match Host::start(host_config(&second, data.path()), CancellationToken::new()).await
@@ -119,7 +95,7 @@ async fn a_host_on_another_chains_store_is_refused_and_changes_nothing() {
     drop(second);
 
     // Its own chain opens it, with its blocks, and binds the file again.
-    let first = devnet(1).await;
+    let first = common::api::seeded_devnet(1, 600).await;
     assert_eq!(first.spec().genesis_hash, Some(first_genesis));
     let host = Host::start(host_config(&first, data.path()), CancellationToken::new())
         .await

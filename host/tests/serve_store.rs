@@ -7,32 +7,13 @@ mod common;
 use std::time::Duration;
 
 use common::api::{result, rpc_url, wait_until};
-use hypasis_devnet::{ChainConfig, CheckpointConfig, Devnet, DevnetOptions};
 use hypasis_sync::app::Host;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_from_a_store_that_sync_filled() {
-    let devnet = Devnet::start(DevnetOptions {
-        chain: ChainConfig {
-            txs_per_block: 3,
-            ..ChainConfig::default()
-        },
-        checkpoints: CheckpointConfig {
-            interval: 256,
-            max_length: 256,
-            ..CheckpointConfig::default()
-        },
-        block_time: Duration::from_secs(3600),
-        prefill: 600,
-        upstreams: 1,
-        port: 0,
-        ..DevnetOptions::default()
-    })
-    .await
-    .unwrap();
-    devnet.set_growing(false);
+    let devnet = common::api::devnet(600).await;
     let data = tempfile::tempdir().unwrap();
     let mut config = common::api::config(&devnet, data.path());
     config.p2p.enabled = false;

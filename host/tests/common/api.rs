@@ -18,8 +18,14 @@ pub const SECRET: &str = "api-test-secret";
 /// A devnet of `prefill` blocks (state syncs before and after Madhugiri at
 /// 2048), not growing until `set_growing(true)` (then a block every 250 ms).
 pub async fn devnet(prefill: u64) -> Devnet {
+    seeded_devnet(ChainConfig::default().seed, prefill).await
+}
+
+/// [`devnet`] with another seed: another chain (another genesis).
+pub async fn seeded_devnet(seed: u64, prefill: u64) -> Devnet {
     let devnet = Devnet::start(DevnetOptions {
         chain: ChainConfig {
+            seed,
             txs_per_block: 3,
             ..ChainConfig::default()
         },
