@@ -133,15 +133,27 @@ fn envelope_item_length(item: &[u8]) -> usize {
 /// Encodes a body `[transactions, uncles]` from EIP-2718 transactions and
 /// the raw RLP uncle list.
 pub fn encode_body<T: AsRef<[u8]>>(transactions: &[T], uncles: &[u8]) -> Vec<u8> {
+    encode_body_with_withdrawals(transactions, uncles, None)
+}
+
+/// [`encode_body`] with the withdrawals list (RLP) as the third element,
+/// when the block has one (after Shanghai).
+pub fn encode_body_with_withdrawals<T: AsRef<[u8]>>(
+    transactions: &[T],
+    uncles: &[u8],
+    withdrawals: Option<&[u8]>,
+) -> Vec<u8> {
     let list = encode_envelopes(transactions);
-    let mut out = Vec::with_capacity(list.len() + uncles.len() + 5);
+    let withdrawals = withdrawals.unwrap_or_default();
+    let mut out = Vec::with_capacity(list.len() + uncles.len() + withdrawals.len() + 5);
     RlpHeader {
         list: true,
-        payload_length: list.len() + uncles.len(),
+        payload_length: list.len() + uncles.len() + withdrawals.len(),
     }
     .encode(&mut out);
     out.extend_from_slice(&list);
     out.extend_from_slice(uncles);
+    out.extend_from_slice(withdrawals);
     out
 }
 

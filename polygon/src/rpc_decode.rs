@@ -17,7 +17,7 @@ use alloy_primitives::{Address, B256};
 use serde::Deserialize;
 
 pub use self::{
-    block::BlockJson,
+    block::{BlockJson, WithdrawalJson},
     receipt::{ReceiptJson, log_from_value},
     transaction::{TransactionJson, TxHash, UnsupportedType},
 };

@@ -18,7 +18,7 @@ use hypasis_plugin_sdk::api::{
     reexports::abi_stable::std_types::{ROption, RVec},
 };
 use hypasis_polygon::{
-    roots::{encode_body, encode_envelopes},
+    roots::{encode_body_with_withdrawals, encode_envelopes},
     rpc_decode::{BlockJson, ReceiptJson, TransactionJson, TxHash, from_text},
     rpc_json::{encode_receipt, parse_b256},
     state_sync::bor_receipt_tx_hash,
@@ -171,9 +171,6 @@ fn check_header<T: ClaimedHash>(
             format!("claimed hash {claimed} but the header fields hash to {computed}"),
         ));
     }
-    if header.withdrawals_root.is_some() {
-        return Err(unsupported(endpoint, expected, "blocks with withdrawals"));
-    }
     if parsed
         .uncles
         .as_ref()
@@ -274,7 +271,14 @@ fn body(
         }
         envelopes.push(bytes);
     }
-    Ok(encode_body(&envelopes, &EMPTY_LIST))
+    let withdrawals = parsed
+        .withdrawals_rlp()
+        .map_err(|error| bad(endpoint, number, format!("withdrawals: {error}")))?;
+    Ok(encode_body_with_withdrawals(
+        &envelopes,
+        &EMPTY_LIST,
+        withdrawals.as_deref(),
+    ))
 }
 
 /// The receipt list's RLP and, when the block has one, Bor's state-sync
@@ -420,7 +424,7 @@ mod tests {
     use alloy_consensus::Header;
     use alloy_eips::eip2718::Encodable2718;
     use hypasis_polygon::{
-        roots::body_transactions,
+        roots::{body_transactions, encode_body},
         rpc_json::{data, header_json},
     };
     use serde_json::{Value, json, value::RawValue};
@@ -491,6 +495,49 @@ mod tests {
             assemble_json(5, &json, Some(&receipt), false).unwrap_err(),
             UpstreamError::BadData { .. }
         ));
+    }
+
+    #[test]
+    fn withdrawals_become_the_bodys_third_list() {
+        use alloy_eips::eip4895::Withdrawal;
+        let withdrawal = Withdrawal {
+            index: 7,
+            validator_index: 9,
+            address: alloy_primitives::Address::repeat_byte(0x42),
+            amount: 1_000,
+        };
+        for list in [vec![], vec![withdrawal]] {
+            let header = Header {
+                number: 5,
+                // Any root: checking it is validation's work, not assembly's.
+                withdrawals_root: Some(alloy_primitives::B256::repeat_byte(1)),
+                ..Default::default()
+            };
+            let mut json = block_json(&header);
+            json["withdrawals"] = json!(
+                list.iter()
+                    .map(|w| json!({
+                        "index": format!("{:#x}", w.index),
+                        "validatorIndex": format!("{:#x}", w.validator_index),
+                        "address": format!("{:#x}", w.address),
+                        "amount": format!("{:#x}", w.amount),
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            let block = assemble_json(5, &json, Some(&json!([])), true).unwrap();
+            let encoded = alloy_rlp::encode(&list);
+            let mut expected = vec![0xc0 + 2 + encoded.len() as u8, 0xc0, 0xc0];
+            expected.extend_from_slice(&encoded);
+            assert_eq!(block.body.unwrap(), expected);
+
+            // A root with no list to match it is bad data, not an empty list.
+            let mut missing = json.clone();
+            missing.as_object_mut().unwrap().remove("withdrawals");
+            assert!(matches!(
+                assemble_json(5, &missing, Some(&json!([])), true).unwrap_err(),
+                UpstreamError::BadData { block: 5, .. }
+            ));
+        }
     }
 
     #[test]

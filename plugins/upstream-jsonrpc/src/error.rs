@@ -84,7 +84,7 @@ pub enum UpstreamError {
         /// What is missing.
         what: &'static str,
     },
-    /// Something this plugin cannot rebuild (uncles, withdrawals, an unknown
+    /// Something this plugin cannot rebuild (uncles, an unknown
     /// transaction type).
     #[error("{endpoint}: block {block}: unsupported: {reason}")]
     Unsupported {

@@ -2,6 +2,7 @@
 //! header rebuilt from it (so its hash can be checked).
 
 use alloy_consensus::Header;
+use alloy_eips::eip4895::Withdrawal;
 use alloy_primitives::{B64, Bloom, Bytes};
 use serde::Deserialize;
 
@@ -75,6 +76,38 @@ pub struct BlockJson<'a, T> {
     /// Uncle hashes.
     #[serde(borrow)]
     pub uncles: Option<Vec<&'a str>>,
+    /// The withdrawals (blocks after Shanghai; always empty on Bor).
+    #[serde(borrow)]
+    pub withdrawals: Option<Vec<WithdrawalJson<'a>>>,
+}
+
+/// One withdrawal of a block object, as go-ethereum and Bor send it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WithdrawalJson<'a> {
+    #[serde(borrow)]
+    index: Option<&'a str>,
+    #[serde(borrow)]
+    validator_index: Option<&'a str>,
+    #[serde(borrow)]
+    address: Option<&'a str>,
+    #[serde(borrow)]
+    amount: Option<&'a str>,
+}
+
+impl WithdrawalJson<'_> {
+    /// The consensus withdrawal.
+    pub fn to_withdrawal(&self) -> Result<Withdrawal, JsonShapeError> {
+        Ok(Withdrawal {
+            index: parse_u64("index", need(self.index, "index")?)?,
+            validator_index: parse_u64(
+                "validatorIndex",
+                need(self.validator_index, "validatorIndex")?,
+            )?,
+            address: address("address", need(self.address, "address")?)?,
+            amount: parse_u64("amount", need(self.amount, "amount")?)?,
+        })
+    }
 }
 
 impl<T> Default for BlockJson<'_, T> {
@@ -106,11 +139,29 @@ impl<T> Default for BlockJson<'_, T> {
             hash: None,
             transactions: None,
             uncles: None,
+            withdrawals: None,
         }
     }
 }
 
 impl<T> BlockJson<'_, T> {
+    /// The RLP list of the withdrawals, when the block has a withdrawals
+    /// root (the third list of its body); an error when the root is there
+    /// and the list is not.
+    pub fn withdrawals_rlp(&self) -> Result<Option<Vec<u8>>, JsonShapeError> {
+        if self.withdrawals_root.is_none() {
+            return Ok(None);
+        }
+        let list = self
+            .withdrawals
+            .as_ref()
+            .ok_or(JsonShapeError::Missing("withdrawals"))?
+            .iter()
+            .map(WithdrawalJson::to_withdrawal)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(alloy_rlp::encode(&list)))
+    }
+
     /// The consensus header.
     pub fn to_header(&self) -> Result<Header, JsonShapeError> {
         let optional_u64 =
