@@ -62,6 +62,8 @@ pub struct Metrics {
     pub connected_peers: Gauge<u64>,
     /// eth requests served, by kind (`headers`, `bodies`, `receipts`, `pooled_transactions`).
     pub p2p_requests: Counter<u64>,
+    /// Items (headers, bodies, receipt lists) sent in eth responses, by kind.
+    pub p2p_served_items: Counter<u64>,
     /// eth message payload bytes (uncompressed), by direction (`in`, `out`).
     pub p2p_bytes: Counter<u64>,
     /// devp2p disconnects, by reason and by whom (`local`, `remote`).
@@ -153,6 +155,12 @@ impl Metrics {
                 .u64_counter("hypasis_p2p_requests")
                 .with_description("eth requests served, by kind")
                 .build(),
+            p2p_served_items: meter
+                .u64_counter("hypasis_p2p_served_items")
+                .with_description(
+                    "headers, bodies and receipt lists sent in eth responses, by kind",
+                )
+                .build(),
             p2p_bytes: meter
                 .u64_counter("hypasis_p2p_bytes")
                 .with_description("eth payload bytes, by direction")
@@ -231,6 +239,8 @@ impl Metrics {
         }
         for kind in P2P_REQUEST_KINDS {
             self.p2p_requests.add(0, &[KeyValue::new("kind", *kind)]);
+            self.p2p_served_items
+                .add(0, &[KeyValue::new("kind", *kind)]);
         }
         for direction in ["in", "out"] {
             self.p2p_bytes
@@ -251,6 +261,12 @@ impl Metrics {
             "unknown p2p request kind {kind}"
         );
         self.p2p_requests.add(1, &[KeyValue::new("kind", kind)]);
+    }
+
+    /// Counts `items` sent in one eth response to a request of `kind`.
+    pub fn p2p_served(&self, kind: &'static str, items: usize) {
+        self.p2p_served_items
+            .add(items as u64, &[KeyValue::new("kind", kind)]);
     }
 
     /// The Prometheus text exposition.

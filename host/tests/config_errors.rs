@@ -111,7 +111,7 @@ fn unknown_key_is_named_with_its_path() {
     );
     assert_eq!(
         error("p2pp:\n  max_peers: 3\n", &[]),
-        "bad.yaml: `p2pp`: unknown field `p2pp`, expected one of `chain`, `cloud`, `cluster`, `p2p`, `ratelimit`, `sync`, `storage`, `cache`, `connection_pool`, `upstream`, `l1`, `heimdall`, `api`, `metrics`, `plugins`, `log`"
+        "bad.yaml: `p2pp`: unknown field `p2pp`, expected one of `chain`, `genesis_file`, `cloud`, `cluster`, `p2p`, `ratelimit`, `sync`, `storage`, `cache`, `connection_pool`, `upstream`, `l1`, `heimdall`, `api`, `metrics`, `plugins`, `log`"
     );
 }
 
@@ -139,7 +139,7 @@ fn bad_values_are_named_with_their_path() {
     );
     assert_eq!(
         error("chain: polygon\n", &[]),
-        "bad.yaml: `chain`: `polygon` is not one of `mainnet`, `amoy`, `devnet`"
+        "bad.yaml: `chain`: `polygon` is not one of `mainnet`, `amoy`, `devnet`, `custom`"
     );
 }
 
@@ -159,6 +159,14 @@ fn rules_across_keys_name_the_key_at_fault() {
     assert_eq!(
         error("upstream:\n  endpoints: [\"http://a\", \"ftp://b\"]\n", &[]),
         "bad.yaml: `upstream.endpoints.1`: `ftp://b` is not an http(s) or ws(s) URL"
+    );
+    assert_eq!(
+        error("chain: custom\n", &[]),
+        "bad.yaml: `genesis_file`: chain `custom` needs the chain's genesis file (go-ethereum's or Bor's format)"
+    );
+    assert_eq!(
+        error("chain: amoy\ngenesis_file: g.json\n", &[]),
+        "bad.yaml: `genesis_file`: is only read for chain `custom`; chain `amoy` has its own genesis"
     );
     assert_eq!(
         error("sync:\n  anchor:\n    hash: \"0x1234\"\n", &[]),

@@ -125,6 +125,20 @@ pub fn import_files(genesis: &Path, chain: &Path) -> Result<ImportedChain, Impor
     import_named(&names, &genesis_json, &chain_rlp)
 }
 
+/// The chain a genesis file alone gives: its spec and the genesis block
+/// (what `run` needs for a `custom` chain); errors name the file.
+pub fn genesis_file(genesis: &Path) -> Result<ImportedChain, ImportError> {
+    let genesis_json = std::fs::read_to_string(genesis).map_err(|source| ImportError::Io {
+        file: genesis.display().to_string(),
+        source,
+    })?;
+    let names = Names {
+        genesis: &genesis.display().to_string(),
+        chain: "(no chain file)",
+    };
+    import_named(&names, &genesis_json, &[])
+}
+
 fn import_named(
     names: &Names<'_>,
     genesis_json: &str,

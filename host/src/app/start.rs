@@ -53,7 +53,12 @@ pub async fn chain_spec(
     if !needs_spec {
         return Ok(None);
     }
-    let spec = crate::chain::resolve(config.chain, config.heimdall.url.as_deref()).await?;
+    let spec = crate::chain::resolve(
+        config.chain,
+        config.heimdall.url.as_deref(),
+        config.genesis_file.as_deref(),
+    )
+    .await?;
     tracing::info!(chain = %spec.name, chain_id = spec.chain_id, "chain spec loaded");
     Ok(Some(Arc::new(spec)))
 }

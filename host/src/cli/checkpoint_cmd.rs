@@ -41,6 +41,9 @@ struct L1Args {
     /// The devnet's Heimdall URL (for `--chain devnet`, which serves its spec).
     #[arg(long)]
     heimdall: Option<String>,
+    /// The genesis file of a private chain (for `--chain custom`).
+    #[arg(long)]
+    genesis_file: Option<std::path::PathBuf>,
     /// L1 blocks a checkpoint must be buried under.
     #[arg(long, default_value_t = 0)]
     confirmations: u64,
@@ -68,7 +71,12 @@ pub struct ListArgs {
 }
 
 async fn connect(args: &L1Args) -> anyhow::Result<L1CheckpointSource> {
-    let spec = hypasis_sync::chain::resolve(args.chain, args.heimdall.as_deref()).await?;
+    let spec = hypasis_sync::chain::resolve(
+        args.chain,
+        args.heimdall.as_deref(),
+        args.genesis_file.as_deref(),
+    )
+    .await?;
     Ok(L1CheckpointSource::connect(&args.l1, &spec, args.root_chain, args.confirmations).await?)
 }
 

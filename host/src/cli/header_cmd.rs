@@ -24,6 +24,9 @@ pub struct DecodeArgs {
     /// The devnet's Heimdall URL (for `--chain devnet`).
     #[arg(long)]
     heimdall: Option<String>,
+    /// The genesis file of a private chain (for `--chain custom`).
+    #[arg(long)]
+    genesis_file: Option<std::path::PathBuf>,
 }
 
 fn read_input(input: &str) -> anyhow::Result<Vec<u8>> {
@@ -55,6 +58,7 @@ pub fn execute(command: HeaderCommand) -> anyhow::Result<()> {
     let spec = runtime.block_on(hypasis_sync::chain::resolve(
         args.chain,
         args.heimdall.as_deref(),
+        args.genesis_file.as_deref(),
     ))?;
     let header = decode_header(&bytes)?;
     let hash = alloy_primitives::keccak256(&bytes);

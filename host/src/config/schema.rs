@@ -79,6 +79,8 @@ pub use sync::{
 pub struct Config {
     /// Which chain this instance serves.
     pub chain: ChainName,
+    /// The genesis file of a `custom` chain (go-ethereum's or Bor's format).
+    pub genesis_file: Option<std::path::PathBuf>,
     /// Where and as what this instance runs.
     pub cloud: CloudConfig,
     /// Sharing state with other instances through Redis.
@@ -121,6 +123,9 @@ pub enum ChainName {
     /// The embedded devnet.
     #[default]
     Devnet,
+    /// A private chain given by its genesis file (`genesis_file`, in
+    /// go-ethereum's or Bor's format), as Bor's `--chain <file>` takes one.
+    Custom,
 }
 
-string_enum!(ChainName { Mainnet => "mainnet", Amoy => "amoy", Devnet => "devnet" });
+string_enum!(ChainName { Mainnet => "mainnet", Amoy => "amoy", Devnet => "devnet", Custom => "custom" });

@@ -17,6 +17,25 @@ pub fn validate(config: &Config) -> Result<(), (String, String)> {
             format!("{ip} cannot be dialled; give a public address or `auto`"),
         );
     }
+    match (config.chain, &config.genesis_file) {
+        (super::ChainName::Custom, None) => {
+            return fail(
+                "genesis_file",
+                "chain `custom` needs the chain's genesis file (go-ethereum's or Bor's format)"
+                    .into(),
+            );
+        }
+        (chain, Some(_)) if chain != super::ChainName::Custom => {
+            return fail(
+                "genesis_file",
+                format!(
+                    "is only read for chain `custom`; chain `{}` has its own genesis",
+                    chain.as_str()
+                ),
+            );
+        }
+        _ => {}
+    }
     if config.cluster.enabled {
         return fail(
             "cluster.enabled",

@@ -364,13 +364,14 @@ impl Session {
             }
         }
         metrics.p2p_request(kind);
-        let (id, payload) = self.answer(decoded);
+        let (id, payload) = self.answer(decoded, kind);
         self.send(id, &payload).await
     }
 
-    /// The response to a request, from the store. A storage failure is an
-    /// empty answer (and an error in the log and metrics), not a disconnect.
-    fn answer(&self, request: EthMessage) -> (MessageId, Vec<u8>) {
+    /// The response to a request (of metrics kind `kind`), from the store.
+    /// A storage failure is an empty answer (and an error in the log and
+    /// metrics), not a disconnect.
+    fn answer(&self, request: EthMessage, kind: &'static str) -> (MessageId, Vec<u8>) {
         let store = self.context.store.as_ref();
         let (id, request_id, items) = match request {
             EthMessage::GetBlockHeaders(RequestPair {
@@ -417,6 +418,7 @@ impl Session {
             self.context.metrics.error("p2p_storage");
             Vec::new()
         });
+        self.context.metrics.p2p_served(kind, items.len());
         (id, encode_raw_response(request_id, &items))
     }
 }
