@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod bor;
 pub mod ethtest;
 
 use std::{
