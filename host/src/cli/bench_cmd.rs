@@ -44,6 +44,11 @@ pub struct SyncBenchArgs {
     /// Where the plugins are (default: next to the executable).
     #[arg(long)]
     plugins: Option<PathBuf>,
+    /// Keep the stores here (`forward/` and `backward/`, each a data dir)
+    /// instead of in a temporary directory, to inspect them afterwards
+    /// (e.g. with storage-embedded's `table_sizes` example).
+    #[arg(long)]
+    keep_stores: Option<PathBuf>,
 }
 
 struct Row {
@@ -82,7 +87,15 @@ async fn run_direction(
     forward: bool,
 ) -> anyhow::Result<Row> {
     let data = tempfile::tempdir().context("temporary data dir")?;
-    let mut config = hypasis_sync::devnet_host::config_for(devnet, data.path());
+    let data_dir = match &args.keep_stores {
+        Some(dir) => {
+            let dir = dir.join(if forward { "forward" } else { "backward" });
+            std::fs::create_dir_all(&dir).context("the kept store's dir")?;
+            dir
+        }
+        None => data.path().to_path_buf(),
+    };
+    let mut config = hypasis_sync::devnet_host::config_for(devnet, &data_dir);
     config.plugins.dir = Some(args.plugins.clone().unwrap_or_else(default_plugin_dir));
     config.storage.plugin = args.storage.clone();
     config.sync.forward.validation_level = args.level;

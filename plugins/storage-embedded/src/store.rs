@@ -168,6 +168,24 @@ impl EmbeddedStore {
         &self.path
     }
 
+    /// Each table's name, bytes on disk (tables and blob files, not the
+    /// shared journal) and approximate entry count, for size reports.
+    pub fn table_sizes(&self) -> Result<Vec<(&'static str, u64, u64)>, PluginError> {
+        self.with(|inner| {
+            Ok(Table::ALL
+                .iter()
+                .map(|table| {
+                    let keyspace = inner.table(*table);
+                    (
+                        table.name(),
+                        keyspace.disk_space(),
+                        keyspace.approximate_len() as u64,
+                    )
+                })
+                .collect())
+        })
+    }
+
     /// Runs `read` on the open engine, or fails with `Shutdown`.
     fn with<T>(
         &self,
