@@ -114,9 +114,7 @@ impl OurHost {
     }
 
     fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        common::bor::file_tail(&self.log, 40)
     }
 }
 

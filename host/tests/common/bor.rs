@@ -314,9 +314,7 @@ impl BorNode {
 
     /// The last 60 lines of its log.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(60)..].join("\n")
+        file_tail(&self.log, 60)
     }
 
     /// Its whole log.
@@ -333,4 +331,11 @@ pub fn enode_key(enode: &str) -> String {
         .next()
         .unwrap()
         .to_string()
+}
+
+/// The last `lines` lines of a log file (empty when it cannot be read).
+pub fn file_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
