@@ -210,7 +210,10 @@ pub trait Storage: Send + Sync {
         hashes: RSlice<'_, H256>,
     ) -> PluginResult<RVec<ROption<RVec<u8>>>>;
 
-    /// Where a transaction is, by its hash.
+    /// Where a transaction is, by its hash: in a canonical block only. A
+    /// block leaving the canonical chain (unwound or replaced at its
+    /// number) or written again under its hash takes the transactions it
+    /// listed out of the index, whichever block they point at by then.
     fn transaction(&self, tx_hash: &H256) -> PluginResult<ROption<TxLocation>>;
 
     /// The ranges in a named interval set, ascending and merged.

@@ -36,8 +36,7 @@ use std::{
 use hypasis_plugin_sdk::{
     StorageBackend,
     api::{
-        BlockPart, BlockRange, IntervalChange, MetaChange, Namespace, RawBlock, TxLocation,
-        WriteBatch,
+        BlockPart, BlockRange, IntervalChange, MetaChange, Namespace, RawBlock, WriteBatch,
         reexports::abi_stable::std_types::{ROption, RString, RVec},
     },
     intervals::IntervalSet,
@@ -88,17 +87,13 @@ fn block_puts(block: &RawBlock, put: &mut Put<'_>) -> Result<()> {
             put(table, &key, bytes)?;
         }
     }
-    put(
-        Table::BlockTxs,
-        &key,
-        &schema::encode_tx_hashes(&block.tx_hashes),
-    )?;
+    // As the plugin does since schema 3: no hash list where the body gives
+    // it back, and `number ++ index` locations.
     for (index, tx) in block.tx_hashes.iter().enumerate() {
-        let location = TxLocation::new(block.number, block.hash, index as u32);
         put(
             Table::Transactions,
             tx,
-            &schema::encode_tx_location(&location),
+            &schema::encode_tx_location(block.number, index as u32),
         )?;
     }
     Ok(())

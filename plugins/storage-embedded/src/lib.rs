@@ -35,7 +35,9 @@
 
 mod engine;
 mod error;
+mod migrate;
 mod receipt_codec;
+mod rlp_items;
 pub mod schema;
 mod store;
 mod write;

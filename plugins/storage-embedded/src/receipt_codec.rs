@@ -13,33 +13,10 @@
 use alloy_primitives::{Bloom, BloomInput};
 use alloy_rlp::Header;
 
+use crate::rlp_items::{envelope, item, items, list_items, payload};
+
 /// The first byte of a compact receipts value.
 pub const COMPACT_MARK: u8 = 0x01;
-
-/// Splits an RLP item at the start of `data`: (its header, the whole item).
-fn item(data: &[u8]) -> Option<(Header, &[u8])> {
-    let mut rest = data;
-    let header = Header::decode(&mut rest).ok()?;
-    let header_len = data.len() - rest.len();
-    let total = header_len.checked_add(header.payload_length)?;
-    (total <= data.len()).then(|| (header, &data[..total]))
-}
-
-/// The payload of a whole RLP item (its bytes after the header).
-fn payload<'a>(whole: &'a [u8], header: &Header) -> &'a [u8] {
-    &whole[whole.len() - header.payload_length..]
-}
-
-/// Every item of an RLP list payload.
-fn items(mut payload: &[u8]) -> Option<Vec<(Header, &[u8])>> {
-    let mut out = Vec::new();
-    while !payload.is_empty() {
-        let (header, whole) = item(payload)?;
-        payload = &payload[whole.len()..];
-        out.push((header, whole));
-    }
-    Some(out)
-}
 
 fn put_header(out: &mut Vec<u8>, list: bool, payload_length: usize) {
     Header {
@@ -99,21 +76,9 @@ fn block_list(receipts: &[(&[u8], Vec<Vec<u8>>)]) -> Vec<u8> {
 
 /// The receipts of a block list, each as (type prefix, its list items).
 fn block_receipts(list: &[u8]) -> Option<Vec<ReceiptItems<'_>>> {
-    let (header, whole) = item(list)?;
-    if !header.list || whole.len() != list.len() {
-        return None;
-    }
-    items(payload(whole, &header))?
+    list_items(list)?
         .into_iter()
-        .map(|(header, whole)| {
-            // Typed receipts travel as byte strings holding the encoding.
-            let encoding = if header.list {
-                whole
-            } else {
-                payload(whole, &header)
-            };
-            receipt_fields(encoding)
-        })
+        .map(|(header, whole)| receipt_fields(envelope(whole, &header)))
         .collect()
 }
 

@@ -15,15 +15,22 @@
 use hypasis_plugin_sdk::api::{BlockRange, H160, H256, Namespace, TxLocation};
 
 /// The schema version this code writes and reads. Version 2 added
-/// [`BLOCK_SENDERS`] and the host namespace of [`META`] and [`INTERVALS`];
-/// a version-1 store is upgraded on open (nothing to rewrite).
-pub const SCHEMA_VERSION: u32 = 2;
+/// [`BLOCK_SENDERS`] and the host namespace of [`META`] and [`INTERVALS`]
+/// (nothing to rewrite). Version 3 made the [`TRANSACTIONS`] value
+/// `number ++ index` (the block hash is the canonical one at that number)
+/// and keeps [`BLOCK_TXS`] only where the body cannot give the hashes back;
+/// older stores are migrated on open (`migrate.rs`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Length of a `number ++ hash` block key.
 pub const BLOCK_KEY_LEN: usize = 8 + 32;
 
-/// Length of a [`TRANSACTIONS`] value: `number ++ block hash ++ index`.
-pub const TX_LOCATION_LEN: usize = 8 + 32 + 4;
+/// Length of a [`TRANSACTIONS`] value: `number ++ index`.
+pub const TX_LOCATION_LEN: usize = 8 + 4;
+
+/// Length of a [`TRANSACTIONS`] value written by schema versions 1 and 2:
+/// `number ++ block hash ++ index`.
+pub const LEGACY_TX_LOCATION_LEN: usize = 8 + 32 + 4;
 
 // ---------------------------------------------------------------------------
 // `state`: the store's own bookkeeping, never visible to the host.
@@ -71,7 +78,10 @@ pub const STATE_SYNCS: &str = "state_syncs";
 
 /// Table `block_txs`: block key → the block's transaction hashes, concatenated
 /// (32 bytes each, in body order), so the transaction index can be unwound
-/// when the block leaves the canonical chain.
+/// when the block leaves the canonical chain. Written only when the body
+/// does not give them back (a block stored without its body, or hashes that
+/// are not the keccak of the body's transactions); otherwise they are
+/// recomputed from the body when needed.
 pub const BLOCK_TXS: &str = "block_txs";
 
 /// Table `block_senders`: block key → the senders of the block's
@@ -83,9 +93,11 @@ pub const BLOCK_SENDERS: &str = "block_senders";
 // Transaction index.
 // ---------------------------------------------------------------------------
 
-/// Table `transactions`: `tx hash (32 bytes)` → `number (u64 BE) ++ block hash
-/// (32 bytes) ++ index (u32 BE)`, for canonical blocks only (go-ethereum's `l`
-/// prefix, with the block hash added so no second lookup is needed).
+/// Table `transactions`: `tx hash (32 bytes)` → `number (u64 BE) ++ index
+/// (u32 BE)`, for canonical blocks only (go-ethereum's `l` prefix, with the
+/// index added so no body scan is needed). The block hash is the
+/// [`CANONICAL`] one at that number: every entry is removed in the batch
+/// that takes its block out of the canonical chain.
 pub const TRANSACTIONS: &str = "transactions";
 
 // ---------------------------------------------------------------------------
@@ -274,12 +286,12 @@ pub fn decode_hash(table: &'static str, key: &[u8], bytes: &[u8]) -> Result<H256
         .map_err(|_| Malformed::new(table, key, format!("{} bytes, expected 32", bytes.len())))
 }
 
-/// Encodes a [`TRANSACTIONS`] value.
-pub fn encode_tx_location(location: &TxLocation) -> [u8; TX_LOCATION_LEN] {
+/// Encodes a [`TRANSACTIONS`] value: the canonical block's number and the
+/// transaction's index in it.
+pub fn encode_tx_location(number: u64, index: u32) -> [u8; TX_LOCATION_LEN] {
     let mut value = [0u8; TX_LOCATION_LEN];
-    value[..8].copy_from_slice(&location.number.to_be_bytes());
-    value[8..40].copy_from_slice(&location.block_hash);
-    value[40..].copy_from_slice(&location.index.to_be_bytes());
+    value[..8].copy_from_slice(&number.to_be_bytes());
+    value[8..].copy_from_slice(&index.to_be_bytes());
     value
 }
 
@@ -290,8 +302,8 @@ pub fn decode_receipts(key: &[u8], bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
         .ok_or_else(|| Malformed::new(RECEIPTS, key, "a compact receipts value does not parse"))
 }
 
-/// Parses a [`TRANSACTIONS`] value.
-pub fn decode_tx_location(key: &[u8], bytes: &[u8]) -> Result<TxLocation, Malformed> {
+/// Parses a [`TRANSACTIONS`] value into (block number, index).
+pub fn decode_tx_location(key: &[u8], bytes: &[u8]) -> Result<(u64, u32), Malformed> {
     let value: &[u8; TX_LOCATION_LEN] = bytes.try_into().map_err(|_| {
         Malformed::new(
             TRANSACTIONS,
@@ -299,14 +311,29 @@ pub fn decode_tx_location(key: &[u8], bytes: &[u8]) -> Result<TxLocation, Malfor
             format!("{} bytes, expected {TX_LOCATION_LEN}", bytes.len()),
         )
     })?;
-    let mut number = [0u8; 8];
-    number.copy_from_slice(&value[..8]);
-    let mut block_hash = [0u8; 32];
-    block_hash.copy_from_slice(&value[8..40]);
+    let (number, index) = value.split_at(8);
+    let number = decode_number(TRANSACTIONS, key, number)?;
+    let index: [u8; 4] = index
+        .try_into()
+        .map_err(|_| Malformed::new(TRANSACTIONS, key, "index of the wrong length"))?;
+    Ok((number, u32::from_be_bytes(index)))
+}
+
+/// Parses a [`TRANSACTIONS`] value of schema versions 1 and 2.
+pub fn decode_legacy_tx_location(key: &[u8], bytes: &[u8]) -> Result<TxLocation, Malformed> {
+    let value: &[u8; LEGACY_TX_LOCATION_LEN] = bytes.try_into().map_err(|_| {
+        Malformed::new(
+            TRANSACTIONS,
+            key,
+            format!("{} bytes, expected {LEGACY_TX_LOCATION_LEN}", bytes.len()),
+        )
+    })?;
+    let number = decode_number(TRANSACTIONS, key, &value[..8])?;
+    let block_hash = decode_hash(TRANSACTIONS, key, &value[8..40])?;
     let mut index = [0u8; 4];
     index.copy_from_slice(&value[40..]);
     Ok(TxLocation::new(
-        u64::from_be_bytes(number),
+        number,
         block_hash,
         u32::from_be_bytes(index),
     ))
@@ -334,6 +361,17 @@ pub fn decode_tx_hashes(key: &[u8], bytes: &[u8]) -> Result<Vec<H256>, Malformed
             hash
         })
         .collect())
+}
+
+/// The transaction hashes of a body stored without a [`BLOCK_TXS`] entry.
+pub fn body_tx_hashes(key: &[u8], body: &[u8]) -> Result<Vec<H256>, Malformed> {
+    crate::rlp_items::body_tx_hashes(body).ok_or_else(|| {
+        Malformed::new(
+            BODIES,
+            key,
+            "a body stored without its transaction hashes does not parse",
+        )
+    })
 }
 
 /// Encodes a [`BLOCK_SENDERS`] value.
@@ -395,9 +433,8 @@ mod tests {
 
     #[test]
     fn values_round_trip() {
-        let location = TxLocation::new(96_930_000, [9; 32], 41);
-        let encoded = encode_tx_location(&location);
-        assert_eq!(decode_tx_location(b"k", &encoded), Ok(location));
+        let encoded = encode_tx_location(96_930_000, 41);
+        assert_eq!(decode_tx_location(b"k", &encoded), Ok((96_930_000, 41)));
         let hashes = vec![[1; 32], [2; 32]];
         assert_eq!(
             decode_tx_hashes(b"k", &encode_tx_hashes(&hashes)),
@@ -412,8 +449,16 @@ mod tests {
         let error = decode_tx_location(&[0xab, 0xcd], &[0; 3]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "table `transactions`, key 0xabcd: 3 bytes, expected 44"
+            "table `transactions`, key 0xabcd: 3 bytes, expected 12"
         );
+        let mut legacy = vec![0, 0, 0, 0, 0, 0, 1, 0];
+        legacy.extend_from_slice(&[9; 32]);
+        legacy.extend_from_slice(&7u32.to_be_bytes());
+        assert_eq!(
+            decode_legacy_tx_location(b"k", &legacy),
+            Ok(TxLocation::new(256, [9; 32], 7))
+        );
+        assert!(decode_tx_location(b"k", &legacy).is_err());
         let unmerged = encode_ranges(&[BlockRange::new(0, 9), BlockRange::new(10, 12)]);
         assert!(decode_ranges(b"verified", &unmerged).is_err());
         let inverted = encode_ranges(&[BlockRange::new(5, 4)]);

@@ -187,7 +187,7 @@ impl EmbeddedStore {
     }
 
     /// Runs `read` on the open engine, or fails with `Shutdown`.
-    fn with<T>(
+    pub(crate) fn with<T>(
         &self,
         read: impl FnOnce(&Inner) -> Result<T, StoreError>,
     ) -> Result<T, PluginError> {
@@ -220,8 +220,7 @@ fn check_schema(inner: &Inner, path: &Path) -> Result<(), StoreError> {
                 });
             }
             if found < SCHEMA_VERSION {
-                // Version 1 lacks only what version 2 added (an empty
-                // table, a namespace without keys): stamp it as upgraded.
+                crate::migrate::run(inner, found)?;
                 let mut batch = inner.db.batch().durability(Some(PersistMode::SyncAll));
                 batch.insert(inner.table(Table::State), key, SCHEMA_VERSION.to_be_bytes());
                 batch.commit().map_err(|source| StoreError::Commit {
@@ -341,6 +340,15 @@ impl StorageBackend for EmbeddedStore {
                                 .map_err(StoreError::from)?
                                 .into(),
                         ),
+                        // Most blocks keep no hash list: their body gives it.
+                        (None, Table::BlockTxs) => inner
+                            .get_in(&snapshot, Table::Bodies, &key)?
+                            .map(|body| schema::body_tx_hashes(&key, &body))
+                            .transpose()?
+                            .filter(|hashes| !hashes.is_empty())
+                            .map(|hashes| RVec::from(hashes.concat()))
+                            .into(),
+                        (Some(bytes), Table::BlockTxs) if bytes.is_empty() => ROption::RNone,
                         (value, _) => value.map(|bytes| RVec::from(bytes.as_ref())).into(),
                     })
                 })
@@ -350,11 +358,24 @@ impl StorageBackend for EmbeddedStore {
 
     fn transaction(&self, tx_hash: &H256) -> Result<Option<TxLocation>, PluginError> {
         self.with(|inner| {
-            inner
-                .get(Table::Transactions, tx_hash)?
-                .map(|bytes| schema::decode_tx_location(tx_hash, &bytes))
-                .transpose()
-                .map_err(StoreError::from)
+            let snapshot = inner.db.snapshot();
+            let Some(bytes) = inner.get_in(&snapshot, Table::Transactions, tx_hash)? else {
+                return Ok(None);
+            };
+            let (number, index) = schema::decode_tx_location(tx_hash, &bytes)?;
+            // Entries leave with their block, so the canonical block at the
+            // number is the one that holds the transaction.
+            let key = schema::number_key(number);
+            let Some(hash) = inner.get_in(&snapshot, Table::Canonical, &key)? else {
+                return Err(schema::Malformed {
+                    table: schema::TRANSACTIONS,
+                    key: schema::printable(tx_hash),
+                    problem: format!("points at block {number}, which is not canonical"),
+                }
+                .into());
+            };
+            let hash = schema::decode_hash(schema::CANONICAL, &key, &hash)?;
+            Ok(Some(TxLocation::new(number, hash, index)))
         })
     }
 

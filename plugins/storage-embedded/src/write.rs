@@ -12,8 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use fjall::{PersistMode, Slice};
 use hypasis_plugin_sdk::api::{
-    H256, IntervalSet, RawBlock, SenderList, TxLocation, WriteBatch,
-    reexports::abi_stable::std_types::ROption,
+    H256, IntervalSet, RawBlock, SenderList, WriteBatch, reexports::abi_stable::std_types::ROption,
 };
 
 use crate::{
@@ -95,6 +94,18 @@ impl<'a> Pending<'a> {
             .map_err(StoreError::from)
     }
 
+    /// The transaction hashes a stored block was indexed with: its
+    /// [`Table::BlockTxs`] entry where it has one, else those of its body.
+    fn tx_hashes_of(&self, key: &[u8]) -> Result<Vec<H256>, StoreError> {
+        if let Some(bytes) = self.read(Table::BlockTxs, key)? {
+            return Ok(schema::decode_tx_hashes(key, &bytes)?);
+        }
+        match self.read(Table::Bodies, key)? {
+            Some(body) => Ok(schema::body_tx_hashes(key, &body)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Takes a stored block's transactions out of the index, like
     /// `storage-memory` does: by hash, whatever block they now point at.
     fn unindex_transactions(&mut self, hash: &H256) -> Result<(), StoreError> {
@@ -102,10 +113,8 @@ impl<'a> Pending<'a> {
             return Ok(());
         };
         let key = schema::block_key(number, hash);
-        if let Some(bytes) = self.read(Table::BlockTxs, &key)? {
-            for tx in schema::decode_tx_hashes(&key, &bytes)? {
-                self.delete(Table::Transactions, &tx);
-            }
+        for tx in self.tx_hashes_of(&key)? {
+            self.delete(Table::Transactions, &tx);
         }
         Ok(())
     }
@@ -158,24 +167,25 @@ impl<'a> Pending<'a> {
             Some(previous) if previous != hash => self.unindex_transactions(&previous)?,
             Some(_) => {}
         }
-        for (index, tx) in block.tx_hashes.iter().enumerate() {
-            let index = u32::try_from(index).map_err(|_| {
-                StoreError::InvalidInput(format!("block {number}: too many transactions"))
-            })?;
-            let location = TxLocation::new(number, hash, index);
-            self.put(
-                Table::Transactions,
-                tx,
-                schema::encode_tx_location(&location).as_slice(),
-            );
-        }
         // The block replaces whatever was stored under its hash: parts it
-        // no longer has must not be served.
+        // no longer has must not be served, transactions it no longer
+        // lists must not be found.
         if let Some(old_number) = self.number_of(&hash)? {
+            self.unindex_transactions(&hash)?;
             let old_key = schema::block_key(old_number, &hash);
             for table in BLOCK_TABLES {
                 self.delete(table, &old_key);
             }
+        }
+        for (index, tx) in block.tx_hashes.iter().enumerate() {
+            let index = u32::try_from(index).map_err(|_| {
+                StoreError::InvalidInput(format!("block {number}: too many transactions"))
+            })?;
+            self.put(
+                Table::Transactions,
+                tx,
+                schema::encode_tx_location(number, index).as_slice(),
+            );
         }
         self.put(Table::Numbers, &hash, number_key.as_slice());
         let key = schema::block_key(number, &hash);
@@ -196,7 +206,13 @@ impl<'a> Pending<'a> {
                 crate::receipt_codec::compact(bytes.as_slice()),
             );
         }
-        if !block.tx_hashes.is_empty() {
+        // The hashes are kept apart only when the body cannot give them back.
+        let from_body = block
+            .body
+            .as_ref()
+            .into_option()
+            .and_then(|body| crate::rlp_items::body_tx_hashes(body));
+        if from_body.as_deref() != Some(block.tx_hashes.as_slice()) {
             self.put(
                 Table::BlockTxs,
                 &key,
@@ -242,10 +258,7 @@ impl<'a> Pending<'a> {
             )));
         };
         let key = schema::block_key(number, &hash);
-        let transactions = match self.read(Table::BlockTxs, &key)? {
-            Some(bytes) => schema::decode_tx_hashes(&key, &bytes)?.len(),
-            None => 0,
-        };
+        let transactions = self.tx_hashes_of(&key)?.len();
         self.senders_checked(number, &key, list.senders.len(), transactions)?;
         if !list.senders.is_empty() {
             self.put(

@@ -132,6 +132,13 @@ impl State {
                     self.transactions.remove(tx);
                 }
             }
+            // A block written again under its hash no longer lists the
+            // transactions of its earlier version.
+            if let Some(entry) = self.blocks.get(&hash) {
+                for tx in &entry.tx_hashes {
+                    self.transactions.remove(tx);
+                }
+            }
             for (index, tx) in block.tx_hashes.iter().enumerate() {
                 self.transactions
                     .insert(*tx, TxLocation::new(block.number, hash, index as u32));

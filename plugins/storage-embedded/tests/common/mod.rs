@@ -47,9 +47,48 @@ pub fn hash(tag: u8, a: u64, b: u64) -> H256 {
     hash
 }
 
+/// A body `[transactions, uncles]` of `txs` typed transactions (opaque
+/// EIP-2718 envelopes naming `number`, `variant` and their index), and
+/// their hashes.
+pub fn real_body(number: u64, variant: u64, txs: u64) -> (RVec<u8>, RVec<H256>) {
+    let envelopes: Vec<Vec<u8>> = (0..txs)
+        .map(|index| {
+            let mut envelope = vec![0x02];
+            alloy_rlp::encode_list::<u64, u64>(&[number * 1000 + index, variant], &mut envelope);
+            envelope
+        })
+        .collect();
+    let hashes = envelopes
+        .iter()
+        .map(|envelope| alloy_primitives::keccak256(envelope).0)
+        .collect();
+    let mut list = Vec::new();
+    for envelope in &envelopes {
+        alloy_rlp::Encodable::encode(&envelope.as_slice(), &mut list);
+    }
+    let mut transactions = Vec::new();
+    alloy_rlp::Header {
+        list: true,
+        payload_length: list.len(),
+    }
+    .encode(&mut transactions);
+    transactions.extend_from_slice(&list);
+    let mut body = Vec::new();
+    alloy_rlp::Header {
+        list: true,
+        payload_length: transactions.len() + 1,
+    }
+    .encode(&mut body);
+    body.extend_from_slice(&transactions);
+    body.push(0xc0);
+    (body.into(), hashes)
+}
+
 /// Block `number` of fork `variant`, with `txs` transactions and all parts
 /// but state sync (present when `variant` is odd); every third block comes
-/// with its senders.
+/// with its senders. Three blocks in four have a real body that holds
+/// their transactions; the fourth an opaque one, so stores keep its
+/// transaction hashes apart.
 pub fn block(number: u64, variant: u64, txs: u64) -> RawBlock {
     let block_hash = hash(1, number, variant);
     let part = |tag: u8, len: usize| -> RVec<u8> {
@@ -58,20 +97,28 @@ pub fn block(number: u64, variant: u64, txs: u64) -> RawBlock {
         bytes[8..16].copy_from_slice(&variant.to_be_bytes());
         bytes.into()
     };
+    let (body, tx_hashes) = if number % 4 == 3 {
+        (
+            part(0xb0, 200 + (number % 7) as usize),
+            (0..txs)
+                .map(|index| hash(2, number * 1000 + index, variant))
+                .collect(),
+        )
+    } else {
+        real_body(number, variant, txs)
+    };
     RawBlock {
         number,
         hash: block_hash,
         header: part(0xf9, 120),
-        body: ROption::RSome(part(0xb0, 200 + (number % 7) as usize)),
+        body: ROption::RSome(body),
         receipts: ROption::RSome(part(0xc0, 150)),
         state_sync: if variant % 2 == 1 {
             ROption::RSome(part(0x55, 40))
         } else {
             ROption::RNone
         },
-        tx_hashes: (0..txs)
-            .map(|index| hash(2, number * 1000 + index, variant))
-            .collect(),
+        tx_hashes,
         senders: if number.is_multiple_of(3) {
             (0..txs)
                 .map(|index| {
