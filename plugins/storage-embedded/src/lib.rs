@@ -26,6 +26,11 @@
 //! buffers (a 16 MiB memtable per large table, 4 MiB per small one, and
 //! those being flushed) come on top of it.
 //!
+//! The journal (fjall's write-ahead log, replayed after a crash) is kept
+//! under [`MAX_JOURNAL`] plus one 64 MB journal file ([`JOURNAL_HARD_BOUND`],
+//! 192 MiB): past the limit the writer asks every table to flush, past the
+//! hard bound it waits for those flushes before the next batch.
+//!
 //! `stats()`: `blocks` counts canonical numbers; `bytes` is the disk space
 //! of the tables and the journal; `cache_hits` and `cache_misses` count
 //! block-cache hits and loads from disk (or the OS page cache) of data,
@@ -35,6 +40,7 @@
 
 mod engine;
 mod error;
+mod journal_bound;
 mod migrate;
 mod receipt_codec;
 mod rlp_items;
@@ -49,7 +55,8 @@ use hypasis_plugin_sdk::{
 };
 
 pub use error::StoreError;
-pub use store::{EmbeddedStore, MAX_JOURNAL, StoreOptions, memtable_size};
+pub use journal_bound::{JOURNAL_HARD_BOUND, MAX_JOURNAL};
+pub use store::{EmbeddedStore, StoreOptions, memtable_size};
 
 /// The default bound on the block cache when the host passes no `cache_size`.
 pub const DEFAULT_CACHE_SIZE: u64 = 512 << 20;

@@ -21,6 +21,7 @@ use hypasis_plugin_sdk::{
 use crate::{
     engine::Inner,
     error::StoreError,
+    journal_bound::{JournalBound, MAX_JOURNAL},
     schema::{self, MAX_NAME_LEN, SCHEMA_VERSION, Table},
 };
 
@@ -36,10 +37,6 @@ pub struct StoreOptions {
 /// Consecutive numbers from which `canonical_hashes` scans a range instead
 /// of reading each number.
 const MIN_SCAN_RUN: usize = 8;
-
-/// Journal kept before memtables are forced to disk; bounds the replay after
-/// a crash.
-pub const MAX_JOURNAL: u64 = 128 << 20;
 
 /// Largest memtable (the unit flushed to disk) of `table`: 16 MiB for block
 /// data and the transaction index, 4 MiB for the small tables. Memtables
@@ -71,8 +68,9 @@ pub struct EmbeddedStore {
     /// `None` once shut down. Every call holds the read side; `shutdown`
     /// takes the write side, so it waits for calls in flight.
     inner: RwLock<Option<Inner>>,
-    /// Serialises batches: the write path reads the state it changes.
-    writer: Mutex<()>,
+    /// Serialises batches: the write path reads the state it changes. It
+    /// also holds the journal's bound, which each batch checks.
+    writer: Mutex<JournalBound>,
     path: PathBuf,
 }
 
@@ -158,7 +156,7 @@ impl EmbeddedStore {
         inner.canonical_count.store(count, Ordering::Release);
         Ok(EmbeddedStore {
             inner: RwLock::new(Some(inner)),
-            writer: Mutex::new(()),
+            writer: Mutex::new(JournalBound::default()),
             path,
         })
     }
@@ -263,11 +261,14 @@ fn check_schema(inner: &Inner, path: &Path) -> Result<(), StoreError> {
 
 impl StorageBackend for EmbeddedStore {
     fn write(&self, batch: WriteBatch) -> Result<(), PluginError> {
-        let _writer = self
+        let bound = self
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.with(|inner| crate::write::apply(inner, batch))
+        self.with(|inner| {
+            crate::write::apply(inner, batch)?;
+            bound.after_batch(inner)
+        })
     }
 
     fn canonical_hashes(&self, numbers: &[u64]) -> Result<RVec<ROption<H256>>, PluginError> {
