@@ -464,7 +464,7 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
         ext: Default::default(),
     };
     let honest: Vec<RawBlock> = (20..=60)
-        .map(|number| raw(chain.by_number(number).unwrap()))
+        .map(|number| raw(&chain.by_number(number).unwrap()))
         .collect();
     let request = |blocks: Vec<RawBlock>| ValidationRequest {
         direction: Direction::Forward,
@@ -478,7 +478,7 @@ fn every_validation_level_runs_through_the_abi_with_the_chain_spec() {
     };
     let loader = loader(&dir, data.path()).with_chain(serde_json::to_value(&spec).unwrap());
     let lie = tampered(
-        chain.by_number(40).unwrap(),
+        &chain.by_number(40).unwrap(),
         &Tamper {
             block: 40,
             target: TamperTarget::Transaction { index: 0 },

@@ -7,12 +7,17 @@ use std::{
     sync::Arc,
 };
 
+use alloy_consensus::Header;
 use alloy_primitives::B256;
 
-use crate::{block::DevBlock, generator::ChainGenerator};
+use crate::{archive::ColdBlocks, block::DevBlock, generator::ChainGenerator};
 
 /// How many recent generator states are kept (the deepest possible reorg).
 pub const FORKABLE_DEPTH: usize = 256;
+
+/// Canonical blocks kept in memory by default; older ones go to the
+/// on-disk archive ([`ColdBlocks`]).
+pub const DEFAULT_HOT_BLOCKS: usize = 8192;
 
 /// A Heimdall milestone: the blocks `[start, end]`, whose end hash validators agreed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +73,15 @@ pub enum ReorgError {
     },
 }
 
-/// The devnet chain.
+/// The devnet chain: the newest canonical blocks (and every orphan) in
+/// memory, older canonical blocks in an on-disk archive.
 pub struct Chain {
-    canonical: Vec<Arc<DevBlock>>,
+    /// Canonical blocks `cold.len()..`, oldest first.
+    canonical: VecDeque<Arc<DevBlock>>,
+    /// Canonical blocks `0..cold.len()`, once the chain has outgrown `hot_blocks`.
+    cold: Option<ColdBlocks>,
+    hot_blocks: usize,
+    /// Hot canonical blocks and orphans.
     by_hash: HashMap<B256, Arc<DevBlock>>,
     transactions: HashMap<B256, (B256, usize)>,
     states: VecDeque<ChainGenerator>,
@@ -80,11 +91,21 @@ pub struct Chain {
 }
 
 impl Chain {
-    /// A chain holding the generator's genesis.
+    /// A chain holding the generator's genesis, keeping
+    /// [`DEFAULT_HOT_BLOCKS`] canonical blocks in memory.
     pub fn new(generator: ChainGenerator) -> Self {
+        Self::with_hot_blocks(generator, DEFAULT_HOT_BLOCKS)
+    }
+
+    /// A chain keeping the newest `hot_blocks` canonical blocks in memory
+    /// (at least [`FORKABLE_DEPTH`] + 1, so a reorg never reaches the
+    /// archive) and the older ones on disk.
+    pub fn with_hot_blocks(generator: ChainGenerator, hot_blocks: usize) -> Self {
         let genesis = Arc::new(generator.head().clone());
         let mut chain = Chain {
-            canonical: Vec::new(),
+            canonical: VecDeque::new(),
+            cold: None,
+            hot_blocks: hot_blocks.max(FORKABLE_DEPTH + 1),
             by_hash: HashMap::new(),
             transactions: HashMap::new(),
             states: VecDeque::new(),
@@ -105,11 +126,65 @@ impl Chain {
                 .insert(bor.tx_hash, (block.hash, block.txs.len()));
         }
         self.by_hash.insert(block.hash, Arc::clone(&block));
-        self.canonical.push(block);
+        self.canonical.push_back(block);
         self.states.push_back(self.generator.clone());
         if self.states.len() > FORKABLE_DEPTH {
             self.states.pop_front();
         }
+        while self.canonical.len() > self.hot_blocks {
+            if !self.archive_oldest() {
+                break;
+            }
+        }
+    }
+
+    /// Moves the oldest hot canonical block to the archive. `false` (and
+    /// the block stays in memory) when the archive cannot be written.
+    fn archive_oldest(&mut self) -> bool {
+        let Some(oldest) = self.canonical.front().cloned() else {
+            return false;
+        };
+        if self.cold.is_none() {
+            match ColdBlocks::new(None) {
+                Ok(cold) => self.cold = Some(cold),
+                Err(error) => {
+                    tracing::error!(%error, "devnet archive cannot be created; blocks stay in memory");
+                    self.hot_blocks = usize::MAX;
+                    return false;
+                }
+            }
+        }
+        let Some(cold) = self.cold.as_mut() else {
+            return false;
+        };
+        if let Err(error) = cold.push(&oldest) {
+            tracing::error!(%error, number = oldest.number(), "devnet archive write failed; blocks stay in memory");
+            self.hot_blocks = usize::MAX;
+            return false;
+        }
+        self.canonical.pop_front();
+        self.by_hash.remove(&oldest.hash);
+        let bor = oldest.bor_receipt.as_ref().map(|bor| bor.tx_hash);
+        for hash in oldest.txs.iter().map(|tx| tx.hash).chain(bor) {
+            if self
+                .transactions
+                .get(&hash)
+                .is_some_and(|(block, _)| *block == oldest.hash)
+            {
+                self.transactions.remove(&hash);
+            }
+        }
+        true
+    }
+
+    /// How many canonical blocks are archived (numbers `0..archived()`).
+    pub fn archived(&self) -> u64 {
+        self.cold.as_ref().map_or(0, ColdBlocks::len)
+    }
+
+    /// Bytes of the on-disk archive.
+    pub fn archive_bytes(&self) -> u64 {
+        self.cold.as_ref().map_or(0, ColdBlocks::bytes)
     }
 
     /// Makes the next block and appends it.
@@ -126,31 +201,65 @@ impl Chain {
 
     /// The newest canonical block.
     pub fn head(&self) -> &Arc<DevBlock> {
-        self.canonical.last().expect("the chain has a genesis")
+        self.canonical.back().expect("the chain has a genesis")
     }
 
-    /// The canonical block at `number`.
-    pub fn by_number(&self, number: u64) -> Option<&Arc<DevBlock>> {
-        self.canonical.get(usize::try_from(number).ok()?)
+    /// The canonical block at `number` (read back from the archive for old ones).
+    pub fn by_number(&self, number: u64) -> Option<Arc<DevBlock>> {
+        let archived = self.archived();
+        if number < archived {
+            return self.cold.as_ref()?.block(number);
+        }
+        self.canonical
+            .get(usize::try_from(number - archived).ok()?)
+            .cloned()
+    }
+
+    /// The canonical hash at `number` (no archive read).
+    pub fn hash_at(&self, number: u64) -> Option<B256> {
+        let archived = self.archived();
+        if number < archived {
+            return self.cold.as_ref()?.hash(number);
+        }
+        self.canonical
+            .get(usize::try_from(number - archived).ok()?)
+            .map(|block| block.hash)
+    }
+
+    /// The canonical header at `number` (a short archive read for old ones).
+    pub fn header_at(&self, number: u64) -> Option<Header> {
+        let archived = self.archived();
+        if number < archived {
+            return self.cold.as_ref()?.header(number);
+        }
+        self.canonical
+            .get(usize::try_from(number - archived).ok()?)
+            .map(|block| block.header.clone())
     }
 
     /// Any block ever made, canonical or not.
-    pub fn by_hash(&self, hash: &B256) -> Option<&Arc<DevBlock>> {
-        self.by_hash.get(hash)
+    pub fn by_hash(&self, hash: &B256) -> Option<Arc<DevBlock>> {
+        if let Some(block) = self.by_hash.get(hash) {
+            return Some(Arc::clone(block));
+        }
+        let cold = self.cold.as_ref()?;
+        cold.block(cold.number_of(hash)?)
     }
 
     /// Whether `hash` is canonical.
     pub fn is_canonical(&self, block: &DevBlock) -> bool {
-        self.by_number(block.number())
-            .is_some_and(|held| held.hash == block.hash)
+        self.hash_at(block.number()) == Some(block.hash)
     }
 
     /// A canonical transaction's block and index (`index == txs.len()` is the bor receipt's).
     pub fn transaction(&self, hash: &B256) -> Option<(Arc<DevBlock>, usize)> {
-        let (block_hash, index) = self.transactions.get(hash)?;
-        let block = self.by_hash.get(block_hash)?;
-        self.is_canonical(block)
-            .then(|| (Arc::clone(block), *index))
+        if let Some((block_hash, index)) = self.transactions.get(hash) {
+            let block = self.by_hash.get(block_hash)?;
+            return self
+                .is_canonical(block)
+                .then(|| (Arc::clone(block), *index));
+        }
+        self.cold.as_ref()?.transaction(hash)
     }
 
     /// Every milestone so far.
@@ -204,7 +313,9 @@ impl Chain {
         let keep = self.states.len() - depth as usize;
         let mut generator = self.states[keep - 1].clone();
         self.states.truncate(keep);
-        for block in self.canonical.drain(first as usize..) {
+        // The hot window is deeper than any reorg, so `first` is in memory.
+        let first_hot = usize::try_from(first - self.archived()).unwrap_or(usize::MAX);
+        for block in self.canonical.drain(first_hot.min(self.canonical.len())..) {
             for tx in &block.txs {
                 self.transactions.remove(&tx.hash);
             }
@@ -241,7 +352,7 @@ mod tests {
         }
         let old_head = Arc::clone(chain.head());
         let old_tx = old_head.txs.first().map(|tx| tx.hash);
-        let kept = Arc::clone(chain.by_number(35).unwrap());
+        let kept = chain.by_number(35).unwrap();
         let new_head = chain.reorg(5).unwrap();
         assert_eq!(new_head.number(), 41);
         assert_eq!(chain.by_number(35).unwrap().hash, kept.hash);

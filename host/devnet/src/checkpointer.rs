@@ -47,11 +47,7 @@ pub enum CheckpointError {
 /// Computes the checkpoint over `start..=end` of the canonical chain.
 pub fn root_over(chain: &Chain, start: u64, end: u64) -> Option<B256> {
     let leaves: Vec<B256> = (start..=end)
-        .map(|number| {
-            chain
-                .by_number(number)
-                .map(|block| header_leaf(&block.header))
-        })
+        .map(|number| chain.header_at(number).map(|header| header_leaf(&header)))
         .collect::<Option<_>>()?;
     checkpoint_root(&leaves)
 }

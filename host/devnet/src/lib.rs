@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod block;
 pub mod calls;
 pub mod chain;

@@ -496,7 +496,7 @@ fn reorg(
     let first = head.number() - depth;
     for number in first..=head.number() {
         if let Some(block) = chain.by_number(number) {
-            let _ = new_heads.send(Arc::clone(block));
+            let _ = new_heads.send(block);
         }
     }
     tracing::info!(depth, head = head.number(), "devnet reorganised the tip");

@@ -30,25 +30,38 @@ pub struct UpstreamEndpoint {
 }
 
 /// Rendered JSON of honest blocks and receipt lists, by block hash and kind
-/// (0 block with hashes, 1 full block, 2 receipts). Bounded: cleared when full.
+/// (0 block with hashes, 1 full block, 2 receipts). Bounded by bytes
+/// (a 100-transaction block renders to ~150 KB with its receipts, so a
+/// long chain cannot be held whole): cleared when full.
 #[derive(Default)]
 pub struct RenderCache {
-    entries: parking_lot::Mutex<std::collections::HashMap<(B256, u8), Bytes>>,
+    entries: parking_lot::Mutex<RenderEntries>,
+}
+
+#[derive(Default)]
+struct RenderEntries {
+    texts: std::collections::HashMap<(B256, u8), Bytes>,
+    bytes: usize,
 }
 
 impl RenderCache {
-    const MAX_ENTRIES: usize = 200_000;
+    /// The most rendered text kept.
+    pub const MAX_BYTES: usize = 4 << 30;
 
     fn get_or_render(&self, hash: B256, kind: u8, render: impl FnOnce() -> Value) -> Bytes {
-        if let Some(text) = self.entries.lock().get(&(hash, kind)) {
+        if let Some(text) = self.entries.lock().texts.get(&(hash, kind)) {
             return text.clone();
         }
         let text = Bytes::from(render().to_string());
         let mut entries = self.entries.lock();
-        if entries.len() >= Self::MAX_ENTRIES {
-            entries.clear();
+        if entries.bytes + text.len() > Self::MAX_BYTES {
+            entries.texts.clear();
+            entries.bytes = 0;
         }
-        entries.insert((hash, kind), text.clone());
+        entries.bytes += text.len();
+        if let Some(old) = entries.texts.insert((hash, kind), text.clone()) {
+            entries.bytes -= old.len();
+        }
         text
     }
 }
@@ -142,14 +155,14 @@ impl UpstreamEndpoint {
     fn find(&self, chain: &Chain, settings: &FaultSettings, id: BlockId) -> Option<Arc<DevBlock>> {
         let head = self.head(chain, settings);
         let shown = match id {
-            BlockId::Number(number) => shown(chain.by_number(number)?, settings),
+            BlockId::Number(number) => shown(&chain.by_number(number)?, settings),
             BlockId::Hash(hash) => match chain.by_hash(&hash) {
-                Some(block) => shown(block, settings),
+                Some(block) => shown(&block, settings),
                 None => settings
                     .tamper
                     .iter()
                     .filter_map(|tamper| chain.by_number(tamper.block))
-                    .map(|block| shown(block, settings))
+                    .map(|block| shown(&block, settings))
                     .find(|lie| lie.hash == hash)?,
             },
         };
@@ -162,9 +175,7 @@ impl UpstreamEndpoint {
     pub fn prerender(&self, range: std::ops::RangeInclusive<u64>) {
         let blocks: Vec<Arc<DevBlock>> = {
             let chain = self.chain.read();
-            range
-                .filter_map(|number| chain.by_number(number).cloned())
-                .collect()
+            range.filter_map(|number| chain.by_number(number)).collect()
         };
         for block in blocks {
             self.rendered

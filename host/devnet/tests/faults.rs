@@ -193,7 +193,7 @@ async fn lies_about_blocks_are_visible_to_a_checker() {
         let chain = chain.read();
         let block = chain.by_number(target).unwrap();
         let lied = hypasis_devnet::faults::tampered(
-            block,
+            &block,
             &Tamper {
                 block: target,
                 target: TamperTarget::Transaction { index: 0 },

@@ -128,8 +128,10 @@ fn reseal(block: &DevBlock, header: Header, chain: &Chain, spec: &ChainSpec) -> 
 
 /// The lie for `row`, and which block it replaces.
 fn lie(row: &Row, chain: &Chain, spec: &ChainSpec) -> DevBlock {
-    let middle = chain.by_number(MIDDLE).unwrap();
-    let last = chain.by_number(LAST).unwrap();
+    let middle_block = chain.by_number(MIDDLE).unwrap();
+    let middle: &DevBlock = &middle_block;
+    let last_block = chain.by_number(LAST).unwrap();
+    let last: &DevBlock = &last_block;
     let with = |block: &DevBlock, target: TamperTarget, rehash: bool| {
         tampered(
             block,
@@ -262,7 +264,7 @@ fn each_level_rejects_exactly_the_fields_it_covers() {
     let (chain, spec, spans) = fixture();
     assert!(spec.is_sprint_end(LAST));
     let honest: Vec<DevBlock> = (FIRST..=LAST)
-        .map(|number| (**chain.by_number(number).unwrap()).clone())
+        .map(|number| (*chain.by_number(number).unwrap()).clone())
         .collect();
     let middle = &honest[(MIDDLE - FIRST) as usize];
     assert!(
@@ -333,7 +335,7 @@ fn a_receipt_bloom_that_disagrees_with_its_logs_is_caught_by_full_only() {
     // The batch ends at the first block with a log, so that nothing after
     // it has to link to its new hash.
     let honest: Vec<DevBlock> = (FIRST..=LAST)
-        .map(|number| (**chain.by_number(number).unwrap()).clone())
+        .map(|number| (*chain.by_number(number).unwrap()).clone())
         .collect();
     let last = honest
         .iter()
