@@ -62,6 +62,43 @@ struct Row {
     cpu: Option<f64>,
     /// The store's size on disk at the end, as the storage plugin reports it.
     store_bytes: Option<u64>,
+    /// The largest write-ahead journal seen on disk during the run
+    /// (storage-embedded's `*.jnl` files, sampled every 50 ms).
+    journal_peak: Option<u64>,
+}
+
+/// Bytes of fjall journal files (`*.jnl`) under `dir`, `None` when there are none.
+fn journal_bytes(dir: &std::path::Path) -> Option<u64> {
+    let mut total = None;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "jnl") {
+                *total.get_or_insert(0) += entry.metadata().map_or(0, |meta| meta.len());
+            }
+        }
+    }
+    total
+}
+
+/// Samples [`journal_bytes`] of `dir` until `stop`, returning the largest.
+fn sample_journal(dir: PathBuf, stop: CancellationToken) -> tokio::task::JoinHandle<Option<u64>> {
+    tokio::task::spawn_blocking(move || {
+        let mut peak: Option<u64> = None;
+        while !stop.is_cancelled() {
+            if let Some(bytes) = journal_bytes(&dir) {
+                peak = Some(peak.map_or(bytes, |peak| peak.max(bytes)));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        peak
+    })
 }
 
 /// CPU seconds (user + system) this process has used so far, from
@@ -116,6 +153,8 @@ async fn run_direction(
         config.sync.forward.enabled = false;
     }
     let shutdown = CancellationToken::new();
+    let sampling = CancellationToken::new();
+    let journal = sample_journal(data_dir.clone(), sampling.clone());
     let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let host = Host::start(config, shutdown.clone()).await?;
@@ -163,6 +202,8 @@ async fn run_direction(
     let status = status.read().clone();
     let store_bytes = host.plugins.storage.stats().ok().map(|stats| stats.bytes);
     host.stop().await?;
+    sampling.cancel();
+    let journal_peak = journal.await.ok().flatten();
     Ok(Row {
         direction: if forward { "forward" } else { "backward" },
         blocks: target + 1,
@@ -172,6 +213,7 @@ async fn run_direction(
         write_ms: status.write_ms,
         cpu,
         store_bytes,
+        journal_peak,
     })
 }
 
@@ -222,12 +264,12 @@ fn sync(args: SyncBenchArgs) -> anyhow::Result<()> {
             rows.push(run_direction(&devnet, &args, forward).await?);
         }
         println!(
-            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) | CPU (s) | CPU ms/block | store KB/block |"
+            "| direction | blocks | time | blocks/s | fetch (ms) | validate (ms) | write (ms) | CPU (s) | CPU ms/block | store KB/block | journal peak (MB) |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
         for row in rows {
             println!(
-                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {:.2} s | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
                 row.direction,
                 row.blocks,
                 row.elapsed.as_secs_f64(),
@@ -242,6 +284,8 @@ fn sync(args: SyncBenchArgs) -> anyhow::Result<()> {
                     "{:.1}",
                     bytes as f64 / 1000.0 / row.blocks as f64
                 )),
+                row.journal_peak
+                    .map_or("—".into(), |bytes| format!("{:.0}", bytes as f64 / 1e6)),
             );
         }
         devnet.stop().await;
