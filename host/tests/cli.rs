@@ -348,3 +348,33 @@ fn devnet_prints_its_urls_and_serves_them() {
         std::fs::read_to_string(&log).unwrap_or_default()
     );
 }
+
+#[test]
+fn bench_store_writes_reads_and_reopens_a_devnet_chain() {
+    let plugins = common::built_in_plugin_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let output = hypasis(&[
+        "bench",
+        "store",
+        "--blocks",
+        "40",
+        "--txs-per-block",
+        "3",
+        "--batch",
+        "16",
+        "--reads",
+        "50",
+        "--plugins",
+        plugins.to_str().unwrap(),
+        "--keep-store",
+        store.to_str().unwrap(),
+    ]);
+    let out = stdout(&output);
+    assert!(output.status.success(), "{out}\n{}", stderr(&output));
+    assert!(out.contains("| tenth of the chain |"), "{out}");
+    assert!(out.contains("41 blocks stored"), "{out}");
+    assert!(out.contains("50 reads"), "{out}");
+    assert!(out.contains("41 blocks after reopening"), "{out}");
+    assert!(store.join("blocks").is_dir(), "the store was kept");
+}

@@ -25,6 +25,10 @@ pub enum BenchCommand {
     /// `eth_getBlockByNumber` on random blocks (hashes, then full) against
     /// JSON-RPC servers side by side, at several concurrencies.
     Rpc(super::bench_rpc::RpcBenchArgs),
+    /// Write a devnet chain straight into the storage plugin and print the
+    /// write rate by tenth of the chain, random-read latency, restart time
+    /// and bytes per block.
+    Store(super::bench_store::StoreBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,7 +72,16 @@ struct Row {
 }
 
 /// Bytes of fjall journal files (`*.jnl`) under `dir`, `None` when there are none.
-fn journal_bytes(dir: &std::path::Path) -> Option<u64> {
+pub(super) fn journal_bytes(dir: &std::path::Path) -> Option<u64> {
+    files_bytes(dir, |path| path.extension().is_some_and(|ext| ext == "jnl"))
+}
+
+/// Bytes of the files under `dir` (at any depth) that `chosen` accepts,
+/// `None` when there are none.
+pub(super) fn files_bytes(
+    dir: &std::path::Path,
+    chosen: impl Fn(&std::path::Path) -> bool,
+) -> Option<u64> {
     let mut total = None;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -79,7 +92,7 @@ fn journal_bytes(dir: &std::path::Path) -> Option<u64> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "jnl") {
+            } else if chosen(&path) {
                 *total.get_or_insert(0) += entry.metadata().map_or(0, |meta| meta.len());
             }
         }
@@ -222,6 +235,7 @@ pub fn execute(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Sync(args) => sync(args),
         BenchCommand::P2p(args) => super::bench_p2p::run(args),
         BenchCommand::Rpc(args) => super::bench_rpc::run(args),
+        BenchCommand::Store(args) => super::bench_store::run(args),
     }
 }
 

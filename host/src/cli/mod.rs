@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod bench_p2p;
 mod bench_rpc;
+mod bench_store;
 mod checkpoint_cmd;
 mod config_cmd;
 mod devnet_cmd;

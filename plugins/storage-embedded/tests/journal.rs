@@ -56,10 +56,14 @@ fn the_journal_stays_bounded_during_fast_ingest() {
         ok(store.write(batch(blocks)));
         peak = peak.max(journal_bytes(dir.path()));
     }
+    // The store checks the bound after each batch (a ~3.3 MB journal
+    // entry), and the files on disk lag fjall's own count a little; the
+    // slack is two batches counted double (~13 MB). Seen: 203.5 MB with
+    // the bound, 225 MB without it.
     let batch_bytes = BATCH * body_len as u64 * 2;
     assert!(
-        peak <= JOURNAL_HARD_BOUND + batch_bytes,
-        "journal peaked at {peak} bytes, bound {JOURNAL_HARD_BOUND} (+ one batch)"
+        peak <= JOURNAL_HARD_BOUND + 2 * batch_bytes,
+        "journal peaked at {peak} bytes, bound {JOURNAL_HARD_BOUND} (+ two batches)"
     );
     assert!(
         peak > 0,
