@@ -163,6 +163,17 @@ async fn make_chain(a: &BorNode, chain: &PrivateChain, blocks: u64) -> u64 {
     head
 }
 
+/// Waits for a profile download still running when its sync is done.
+struct ProfileGuard(Option<std::process::Child>);
+
+impl Drop for ProfileGuard {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Connects `node` to `peer` only and waits until it reaches `head`;
 /// returns the time from the connection to the head, and the part of it
 /// before Bor's downloader started.
@@ -171,6 +182,24 @@ async fn sync_to(node: &BorNode, peer: &str, head: u64, peer_key: &str) -> (Dura
     let added = node.call(&client, "admin_addPeer", json!([peer])).await;
     assert_eq!(added, json!(true), "admin_addPeer {peer}");
     let start = Instant::now();
+    // A CPU profile of the sync, when asked for: where B's time goes.
+    let profile = node
+        .pprof
+        .as_ref()
+        .zip(std::env::var_os("HYPASIS_BOR_PPROF_DIR"))
+        .map(|(pprof, dir)| {
+            let seconds = std::env::var("HYPASIS_BOR_PPROF_SECONDS").unwrap_or("10".into());
+            let url = format!("{pprof}/debug/pprof/profile?seconds={seconds}");
+            let out = std::path::Path::new(&dir).join(format!("bor-{}.cpu", node.name));
+            eprintln!("profiling {} into {}", node.name, out.display());
+            std::process::Command::new("curl")
+                .args(["-sSf", "-o"])
+                .arg(out)
+                .arg(url)
+                .spawn()
+                .expect("curl")
+        });
+    let _profile = ProfileGuard(profile);
     let mut started = None;
     let deadline = start + Duration::from_secs(300);
     loop {

@@ -170,6 +170,9 @@ pub struct BorNode {
     pub name: String,
     /// Its JSON-RPC URL.
     pub http: String,
+    /// Its pprof server (`--pprof`), when `HYPASIS_BOR_PPROF_DIR` asks for
+    /// CPU profiles of syncing nodes.
+    pub pprof: Option<String>,
     log: PathBuf,
 }
 
@@ -210,6 +213,12 @@ impl BorNode {
             .args(["--grpc.addr", &format!("127.0.0.1:{}", free_port())])
             .args(["--authrpc.port", &free_port().to_string()])
             .arg("--bor.withoutheimdall");
+        let pprof = (!mine && std::env::var_os("HYPASIS_BOR_PPROF_DIR").is_some()).then(|| {
+            let port = free_port();
+            command.args(["--pprof", "--pprof.addr", "127.0.0.1"]);
+            command.args(["--pprof.port", &port.to_string()]);
+            format!("http://127.0.0.1:{port}")
+        });
         if mine {
             let address = format!("{:#x}", chain.address);
             command
@@ -237,6 +246,7 @@ impl BorNode {
             child,
             name: name.into(),
             http: format!("http://127.0.0.1:{http_port}"),
+            pprof,
             log,
         };
         let client = reqwest::Client::new();
