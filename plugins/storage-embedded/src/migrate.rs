@@ -67,6 +67,7 @@ fn rewrite(
     ) -> Result<bool, StoreError>,
 ) -> Result<u64, StoreError> {
     let mut changed = 0u64;
+    let mut scanned = 0u64;
     let mut after: Option<Slice> = None;
     loop {
         let entries = chunk(inner, table, after.as_ref())?;
@@ -83,6 +84,8 @@ fn rewrite(
         batch
             .commit()
             .map_err(|source| StoreError::Commit { action, source })?;
+        scanned += entries.len() as u64;
+        hypasis_plugin_sdk::tracing::info!(table = table.name(), scanned, changed, "{action}");
         after = Some(last);
     }
 }
