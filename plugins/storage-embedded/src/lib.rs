@@ -28,8 +28,9 @@
 //!
 //! The journal (fjall's write-ahead log, replayed after a crash) is kept
 //! under [`MAX_JOURNAL`] plus one 64 MB journal file ([`JOURNAL_HARD_BOUND`],
-//! 192 MiB): past the limit the writer asks every table to flush, past the
-//! hard bound it waits for those flushes before the next batch.
+//! 192 MiB) plus the batch being written: past the limit the writer asks
+//! every table to flush, past the hard bound it waits for those flushes
+//! before the next batch.
 //!
 //! `stats()`: `blocks` counts canonical numbers; `bytes` is the disk space
 //! of the tables and the journal; `cache_hits` and `cache_misses` count
