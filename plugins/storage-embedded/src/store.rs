@@ -267,7 +267,12 @@ impl StorageBackend for EmbeddedStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.with(|inner| {
             crate::write::apply(inner, batch)?;
-            bound.after_batch(inner)
+            // The batch is committed: a failure to keep the journal
+            // bounded is reported, not turned into a failed write.
+            if let Err(error) = bound.after_batch(inner) {
+                hypasis_plugin_sdk::tracing::warn!(%error, "keeping the journal bounded failed");
+            }
+            Ok(())
         })
     }
 
