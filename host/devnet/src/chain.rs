@@ -204,37 +204,41 @@ impl Chain {
         self.canonical.back().expect("the chain has a genesis")
     }
 
-    /// The canonical block at `number` (read back from the archive for old ones).
-    pub fn by_number(&self, number: u64) -> Option<Arc<DevBlock>> {
+    /// Where canonical block `number` is: `Ok` in memory, `Err` in the
+    /// archive (`Err(None)` past the head).
+    fn locate(&self, number: u64) -> Result<&Arc<DevBlock>, Option<&ColdBlocks>> {
         let archived = self.archived();
         if number < archived {
-            return self.cold.as_ref()?.block(number);
+            return Err(self.cold.as_ref());
         }
-        self.canonical
-            .get(usize::try_from(number - archived).ok()?)
-            .cloned()
+        usize::try_from(number - archived)
+            .ok()
+            .and_then(|index| self.canonical.get(index))
+            .ok_or(None)
+    }
+
+    /// The canonical block at `number` (read back from the archive for old ones).
+    pub fn by_number(&self, number: u64) -> Option<Arc<DevBlock>> {
+        match self.locate(number) {
+            Ok(block) => Some(Arc::clone(block)),
+            Err(cold) => cold?.block(number),
+        }
     }
 
     /// The canonical hash at `number` (no archive read).
     pub fn hash_at(&self, number: u64) -> Option<B256> {
-        let archived = self.archived();
-        if number < archived {
-            return self.cold.as_ref()?.hash(number);
+        match self.locate(number) {
+            Ok(block) => Some(block.hash),
+            Err(cold) => cold?.hash(number),
         }
-        self.canonical
-            .get(usize::try_from(number - archived).ok()?)
-            .map(|block| block.hash)
     }
 
     /// The canonical header at `number` (a short archive read for old ones).
     pub fn header_at(&self, number: u64) -> Option<Header> {
-        let archived = self.archived();
-        if number < archived {
-            return self.cold.as_ref()?.header(number);
+        match self.locate(number) {
+            Ok(block) => Some(block.header.clone()),
+            Err(cold) => cold?.header(number),
         }
-        self.canonical
-            .get(usize::try_from(number - archived).ok()?)
-            .map(|block| block.header.clone())
     }
 
     /// Any block ever made, canonical or not.

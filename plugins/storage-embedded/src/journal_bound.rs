@@ -13,10 +13,7 @@
 //! [`JOURNAL_HARD_BOUND`] it waits for the background flushes before
 //! taking the next batch.
 
-use std::{
-    sync::atomic::{AtomicBool, Ordering},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use crate::{engine::Inner, error::StoreError, schema::Table};
 
@@ -34,23 +31,25 @@ pub const JOURNAL_HARD_BOUND: u64 = MAX_JOURNAL + JOURNAL_FILE;
 /// The longest a writer waits for flushes before going on (and saying so).
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
-/// The journal state the writer keeps between batches.
+/// The journal state the writer keeps between batches (behind the
+/// store's writer lock).
 #[derive(Debug, Default)]
 pub(crate) struct JournalBound {
     /// Memtables were rotated since the journal last fell under the limit.
-    rotated: AtomicBool,
+    rotated: bool,
 }
 
 impl JournalBound {
     /// Called by the writer after each committed batch.
-    pub(crate) fn after_batch(&self, inner: &Inner) -> Result<(), StoreError> {
+    pub(crate) fn after_batch(&mut self, inner: &Inner) -> Result<(), StoreError> {
         let size = journal_size(inner)?;
         if size <= MAX_JOURNAL {
-            self.rotated.store(false, Ordering::Release);
+            self.rotated = false;
             return Ok(());
         }
         if size <= JOURNAL_HARD_BOUND {
-            if !self.rotated.swap(true, Ordering::AcqRel) {
+            if !self.rotated {
+                self.rotated = true;
                 rotate_all(inner)?;
             }
             return Ok(());
@@ -67,7 +66,7 @@ impl JournalBound {
             std::thread::sleep(Duration::from_millis(5));
             let size = journal_size(inner)?;
             if size <= MAX_JOURNAL {
-                self.rotated.store(false, Ordering::Release);
+                self.rotated = false;
                 return Ok(());
             }
             if started.elapsed() > LONGEST_WAIT {

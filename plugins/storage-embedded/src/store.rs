@@ -261,7 +261,7 @@ fn check_schema(inner: &Inner, path: &Path) -> Result<(), StoreError> {
 
 impl StorageBackend for EmbeddedStore {
     fn write(&self, batch: WriteBatch) -> Result<(), PluginError> {
-        let bound = self
+        let mut bound = self
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
