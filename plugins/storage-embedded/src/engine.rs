@@ -12,6 +12,7 @@ use hypasis_plugin_sdk::api::{
 
 use crate::{
     error::StoreError,
+    part_reads::NumberCache,
     schema::{self, Table},
 };
 
@@ -21,6 +22,8 @@ pub(crate) struct Inner {
     pub(crate) tables: Vec<Keyspace>,
     /// Canonical numbers stored; mirrors `state/canonical_count`.
     pub(crate) canonical_count: AtomicU64,
+    /// Numbers of recently named blocks, for [`crate::part_reads`].
+    pub(crate) numbers: NumberCache,
 }
 
 impl Inner {
@@ -76,7 +79,11 @@ impl Inner {
                 .and_then(|offset| usize::try_from(offset).ok())
                 .and_then(|offset| hashes.get_mut(start + offset));
             match slot {
-                Some(slot) => *slot = ROption::RSome(hash),
+                Some(slot) => {
+                    // The bodies of the headers served next are asked by hash.
+                    self.numbers.insert(hash, number);
+                    *slot = ROption::RSome(hash);
+                }
                 None => {
                     return Err(schema::Malformed {
                         table: schema::CANONICAL,

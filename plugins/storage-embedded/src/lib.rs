@@ -43,6 +43,7 @@ mod engine;
 mod error;
 mod journal_bound;
 mod migrate;
+mod part_reads;
 mod receipt_codec;
 mod rlp_items;
 pub mod schema;

@@ -22,6 +22,7 @@ use crate::{
     engine::Inner,
     error::StoreError,
     journal_bound::{JournalBound, MAX_JOURNAL},
+    part_reads::{MIN_SCAN_RUN, NumberCache, read_parts},
     schema::{self, MAX_NAME_LEN, SCHEMA_VERSION, Table},
 };
 
@@ -33,10 +34,6 @@ pub struct StoreOptions {
     /// Bound on the engine's block cache, in bytes (at least 1 MiB is used).
     pub cache_size: u64,
 }
-
-/// Consecutive numbers from which `canonical_hashes` scans a range instead
-/// of reading each number.
-const MIN_SCAN_RUN: usize = 8;
 
 /// Largest memtable (the unit flushed to disk) of `table`: 16 MiB for block
 /// data and the transaction index, 4 MiB for the small tables. Memtables
@@ -145,6 +142,7 @@ impl EmbeddedStore {
             db,
             tables,
             canonical_count: AtomicU64::new(0),
+            numbers: NumberCache::new(),
         };
         check_schema(&inner, &path)?;
         let count = match inner.get(Table::State, schema::STATE_CANONICAL_COUNT)? {
@@ -181,6 +179,23 @@ impl EmbeddedStore {
                     )
                 })
                 .collect())
+        })
+    }
+
+    /// Flushes every table's memtable to disk tables and compacts each
+    /// table into its last level, waiting for both: the state of a store
+    /// long after ingest, for benchmarks and tools (not used by the plugin
+    /// itself, whose flushes and compactions run in the background).
+    pub fn flush_and_compact(&self) -> Result<(), PluginError> {
+        self.with(|inner| {
+            for table in Table::ALL {
+                let keyspace = inner.table(table);
+                keyspace
+                    .rotate_memtable_and_wait()
+                    .and_then(|()| keyspace.major_compact())
+                    .map_err(|error| StoreError::engine("flushing", table, b"", error))?;
+            }
+            Ok(())
         })
     }
 
@@ -332,14 +347,12 @@ impl StorageBackend for EmbeddedStore {
         };
         self.with(|inner| {
             let snapshot = inner.db.snapshot();
-            hashes
-                .iter()
-                .map(|hash| {
-                    let Some(number) = inner.number_in(&snapshot, hash)? else {
+            read_parts(inner, &snapshot, table, hashes)?
+                .into_iter()
+                .map(|read| {
+                    let Some((key, value)) = read else {
                         return Ok(ROption::RNone);
                     };
-                    let key = schema::block_key(number, hash);
-                    let value = inner.get_in(&snapshot, table, &key)?;
                     Ok(match (value, table) {
                         (Some(bytes), Table::Receipts) => ROption::RSome(
                             schema::decode_receipts(&key, &bytes)

@@ -242,7 +242,15 @@ pub struct Observation {
 pub fn observe(store: &dyn StorageBackend, universe: &Universe) -> Observation {
     let numbers: Vec<u64> = universe.numbers.iter().copied().collect();
     let canonical = ok(store.canonical_hashes(&numbers));
-    let hashes: Vec<H256> = universe.blocks.iter().copied().collect();
+    // Every block ever written (in hash order, so point reads), then the
+    // canonical chain in number order: runs of consecutive numbers, which
+    // a store may read with range scans, past side-chain blocks.
+    let hashes: Vec<H256> = universe
+        .blocks
+        .iter()
+        .copied()
+        .chain(canonical.iter().filter_map(|hash| hash.into_option()))
+        .collect();
     let parts = [
         BlockPart::Header,
         BlockPart::Body,
