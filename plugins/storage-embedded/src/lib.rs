@@ -16,7 +16,9 @@
 //!   `kill -9` in the middle of the write) leaves the batch entirely present
 //!   or entirely absent: recovery replays whole journal entries and drops a
 //!   torn last one.
-//! - Reads are synchronous point lookups in a consistent snapshot.
+//! - Reads are synchronous lookups in a consistent snapshot; a run of
+//!   consecutive blocks is one range scan, and the numbers of recently
+//!   named hashes are cached (`part_reads`).
 //! - Semantics are those of `storage-memory`, the reference; the tests run
 //!   one suite against both.
 //!
