@@ -86,6 +86,14 @@ pub struct Metrics {
     pub rate_limit_rejected: Counter<u64>,
     /// Response-cache hits over lookups since start.
     pub cache_hit_ratio: Gauge<f64>,
+    /// Live cluster members this instance knows, itself included.
+    pub cluster_members: Gauge<u64>,
+    /// 1 when the last heartbeat reached Redis, else 0.
+    pub cluster_redis_up: Gauge<u64>,
+    /// Round trip of a heartbeat's write to Redis, in seconds.
+    pub cluster_redis_rtt: Histogram<f64>,
+    /// Values read from Redis that were not valid, by kind (`member`).
+    pub cluster_bad_values: Counter<u64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -206,6 +214,23 @@ impl Metrics {
             cache_hit_ratio: meter
                 .f64_gauge("hypasis_cache_hit_ratio")
                 .with_description("Response-cache hits over lookups since start")
+                .build(),
+            cluster_members: meter
+                .u64_gauge("hypasis_cluster_members")
+                .with_description("Live cluster members known, this one included")
+                .build(),
+            cluster_redis_up: meter
+                .u64_gauge("hypasis_cluster_redis_up")
+                .with_description("1 when the last heartbeat reached Redis")
+                .build(),
+            cluster_redis_rtt: meter
+                .f64_histogram("hypasis_cluster_redis_rtt_seconds")
+                .with_description("Round trip of a heartbeat's write to Redis")
+                .with_boundaries(LATENCY_BUCKETS.to_vec())
+                .build(),
+            cluster_bad_values: meter
+                .u64_counter("hypasis_cluster_bad_values")
+                .with_description("Values read from Redis that were not valid, by kind")
                 .build(),
             registry,
             _provider: Arc::new(provider),

@@ -70,7 +70,7 @@ fn cloud_config_needs_its_variables_and_sets_every_section() {
     let config = config::load(&shipped("config.cloud.yaml"), &env(&vars)).unwrap();
     assert_eq!(config.chain, ChainName::Mainnet);
     assert_eq!(config.cloud.instance_id, "eu-1");
-    assert!(!config.cluster.enabled, "clustering is not built yet");
+    assert!(!config.cluster.enabled, "ENABLE_CLUSTER is unset");
     assert_eq!(config.cache.max_size.0, 5_000_000_000);
     assert_eq!(config.cluster.redis_password.expose(), "hunter2");
     assert_eq!(config.ratelimit.global_rps, 5000.0);
@@ -264,10 +264,22 @@ fn the_guides_names_load_as_ours_and_keys_that_do_nothing_are_refused() {
         ttl.starts_with("bad.yaml: `cache.ttl`: not supported: responses are cached by block hash"),
         "{ttl}"
     );
-    let cluster = error("cluster:\n  enabled: true\n", &[]);
+    let member = error(
+        "cloud:\n  instance_id: \"eu 1\"\ncluster:\n  enabled: true\n",
+        &[],
+    );
     assert!(
-        cluster
-            .starts_with("bad.yaml: `cluster.enabled`: clustering through Redis is not built yet"),
-        "{cluster}"
+        member.starts_with("bad.yaml: `cloud.instance_id`: `eu 1` cannot name a cluster member"),
+        "{member}"
+    );
+    let prefix = error("cluster:\n  enabled: true\n  key_prefix: \"a:b\"\n", &[]);
+    assert!(
+        prefix.starts_with("bad.yaml: `cluster.key_prefix`: `a:b` is not"),
+        "{prefix}"
+    );
+    let url = error("cloud:\n  public_api_url: \"ftp://x\"\n", &[]);
+    assert!(
+        url.starts_with("bad.yaml: `cloud.public_api_url`: `ftp://x` is not"),
+        "{url}"
     );
 }

@@ -92,6 +92,9 @@ pub struct ApiContext {
     pub history: Arc<RateHistory>,
     /// When the host started.
     pub started: Instant,
+    /// The cluster as the last heartbeat saw it (this instance alone
+    /// without `cluster.enabled`).
+    pub cluster: crate::cluster::ClusterView,
 }
 
 impl ApiContext {

@@ -119,6 +119,15 @@ impl Host {
         ));
         start::restore_operator_limits(&api_context).await;
         let api = start::api_servers(&config, &api_context, &shutdown).await?;
+        start::membership(
+            &config,
+            &api_context.cluster,
+            api.as_ref(),
+            p2p.as_ref(),
+            &metrics,
+            &mut background,
+            &shutdown,
+        )?;
         Ok(Host {
             sync_status: sync.as_ref().map(|sync| Arc::clone(&sync.status)),
             plugins,

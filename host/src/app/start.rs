@@ -349,7 +349,7 @@ pub async fn p2p(
     Ok(Some(server))
 }
 
-/// Step 8: what the APIs read.
+/// Step 8: what the APIs read, this instance as a cluster member included.
 pub fn api_context(
     config: &Config,
     plugins: &PluginSet,
@@ -364,6 +364,7 @@ pub fn api_context(
         limiter::ApiLimiter, operators::OperatorLimitsStore,
     };
     let secret = config.api.jwt_secret.expose();
+    let cluster = cluster_view(config, p2p, head.clone(), sync.is_some());
     ApiContext {
         settings: ApiSettings {
             instance_id: config.cloud.instance_id.clone(),
@@ -410,7 +411,106 @@ pub fn api_context(
         metrics,
         history: Arc::default(),
         started: std::time::Instant::now(),
+        cluster,
     }
+}
+
+/// This instance as a cluster member (also without a cluster: the APIs
+/// list it alone); its public URLs are set once the API servers listen.
+fn cluster_view(
+    config: &Config,
+    p2p: Option<&crate::p2p::P2pServer>,
+    head: Option<crate::chain_state::ChainWatch>,
+    syncing: bool,
+) -> crate::cluster::ClusterView {
+    use crate::cluster::{ClusterView, Member, Role, member::MEMBER_VERSION};
+    let local = Member {
+        v: MEMBER_VERSION,
+        instance_id: config.cloud.instance_id.clone(),
+        region: config.cloud.region.clone(),
+        enode: p2p.map(|server| server.enode().to_string()),
+        api_url: None,
+        rpc_url: None,
+        head: None,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        role: if syncing { Role::Syncer } else { Role::Server },
+        heartbeat_ms: 0,
+    };
+    ClusterView::new(
+        local,
+        config.cluster.member_ttl,
+        head,
+        config.cluster.enabled,
+    )
+}
+
+/// The public URL of an API listening on `bound`: as configured, else
+/// `http://<public IP>:<port>` (the enode's IP when devp2p runs, else
+/// `cloud.external_ip`, else the listen address).
+fn public_url(
+    configured: Option<&String>,
+    bound: Option<std::net::SocketAddr>,
+    config: &Config,
+    p2p: Option<&crate::p2p::P2pServer>,
+) -> Option<String> {
+    if let Some(url) = configured {
+        return Some(url.clone());
+    }
+    let bound = bound?;
+    let ip = match (p2p, config.cloud.external_ip) {
+        (Some(server), _) => server.external_address().ip,
+        (None, crate::config::ExternalIp::Fixed(ip)) => ip,
+        (None, crate::config::ExternalIp::Auto) => bound.ip(),
+    };
+    Some(format!(
+        "http://{}",
+        std::net::SocketAddr::new(ip, bound.port())
+    ))
+}
+
+/// Step 11: this instance's URLs in its record, and the heartbeat when
+/// `cluster.enabled` (started even if Redis is down: it joins when it can).
+pub fn membership(
+    config: &Config,
+    view: &crate::cluster::ClusterView,
+    api: Option<&crate::api::ApiServers>,
+    p2p: Option<&crate::p2p::P2pServer>,
+    metrics: &Metrics,
+    background: &mut tokio::task::JoinSet<()>,
+    shutdown: &CancellationToken,
+) -> Result<(), RunError> {
+    view.set_urls(
+        public_url(
+            config.cloud.public_api_url.as_ref(),
+            api.and_then(|api| api.rest),
+            config,
+            p2p,
+        ),
+        public_url(
+            config.cloud.public_rpc_url.as_ref(),
+            api.and_then(|api| api.rpc),
+            config,
+            p2p,
+        ),
+    );
+    if !config.cluster.enabled {
+        return Ok(());
+    }
+    let registry = crate::cluster::MemberRegistry::new(&config.cluster)
+        .map_err(|error| RunError::Config(error.to_string()))?;
+    tracing::info!(
+        instance = %config.cloud.instance_id,
+        prefix = %config.cluster.key_prefix,
+        "cluster: membership through Redis (range leases, shared limits and the shared cache are not built yet)"
+    );
+    let membership = crate::cluster::Membership::new(
+        registry,
+        view.clone(),
+        config.cluster.heartbeat_interval,
+        metrics.clone(),
+    );
+    background.spawn(membership.run(shutdown.clone()));
+    Ok(())
 }
 
 /// Step 9: hands the per-operator limits the store keeps to the rate-limit plugin.

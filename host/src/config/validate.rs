@@ -36,11 +36,33 @@ pub fn validate(config: &Config) -> Result<(), (String, String)> {
         }
         _ => {}
     }
-    if config.cluster.enabled {
+    if config.cluster.enabled && !crate::cluster::member::is_id(&config.cloud.instance_id) {
         return fail(
-            "cluster.enabled",
-            "clustering through Redis is not built yet (issue 3/5): set it to false; one instance runs alone".into(),
+            "cloud.instance_id",
+            format!(
+                "`{}` cannot name a cluster member: use 1-128 of A-Z a-z 0-9 . _ -",
+                config.cloud.instance_id
+            ),
         );
+    }
+    if config.cluster.enabled && !crate::cluster::member::is_id(&config.cluster.key_prefix) {
+        return fail(
+            "cluster.key_prefix",
+            format!(
+                "`{}` is not 1-128 of A-Z a-z 0-9 . _ -",
+                config.cluster.key_prefix
+            ),
+        );
+    }
+    for (key, url) in [
+        ("cloud.public_api_url", &config.cloud.public_api_url),
+        ("cloud.public_rpc_url", &config.cloud.public_rpc_url),
+    ] {
+        if let Some(url) = url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return fail(key, format!("`{url}` is not an http:// or https:// URL"));
+        }
     }
     if config.cluster.enabled
         && !config.cluster.redis_url.starts_with("redis://")

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod bor;
 pub mod ethtest;
+pub mod redis;
 
 use std::{
     path::{Path, PathBuf},

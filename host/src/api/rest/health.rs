@@ -1,6 +1,9 @@
-//! `GET /health`: one check per part (storage, cache, sync, p2p), each
-//! healthy or not with a message, and how long the process has run. 503
-//! when any check is unhealthy, for load balancers.
+//! `GET /health`: one check per part (storage, cache, sync, p2p, cluster),
+//! each healthy or not with a message, and how long the process has run.
+//! 503 when storage, cache, sync or p2p is unhealthy, for load balancers.
+//! An unreachable Redis makes the status `degraded` but stays 200: the
+//! instance keeps syncing and serving alone, and a load balancer should
+//! keep sending it traffic.
 
 use serde::Serialize;
 
@@ -42,12 +45,14 @@ pub struct Checks {
     pub sync: Check,
     /// devp2p.
     pub p2p: Check,
+    /// Membership through Redis.
+    pub cluster: Check,
 }
 
 /// The `/health` body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Health {
-    /// `healthy` or `unhealthy`.
+    /// `healthy`, `degraded` (only the cluster check fails) or `unhealthy`.
     pub status: &'static str,
     /// Per part.
     pub checks: Checks,
@@ -58,7 +63,7 @@ pub struct Health {
 impl Health {
     /// Whether every check passed.
     pub fn is_healthy(&self) -> bool {
-        self.status == "healthy"
+        self.status != "unhealthy"
     }
 }
 
@@ -133,6 +138,21 @@ fn p2p(ctx: &ApiContext) -> Check {
     }
 }
 
+fn cluster(ctx: &ApiContext) -> Check {
+    use crate::cluster::RedisState;
+    if !ctx.cluster.enabled() {
+        return Check::ok("disabled (cluster.enabled is false): this instance runs alone");
+    }
+    let members = ctx.cluster.members().len();
+    match ctx.cluster.redis() {
+        RedisState::Up => Check::ok(format!("{members} live members through Redis")),
+        RedisState::Unknown => Check::ok("joining: the first heartbeat has not run yet"),
+        RedisState::Down(error) => Check::failing(format!(
+            "{error}; syncing and serving alone, {members} members as last seen"
+        )),
+    }
+}
+
 /// Runs every check.
 pub fn health(ctx: &ApiContext) -> Health {
     let checks = Checks {
@@ -140,12 +160,18 @@ pub fn health(ctx: &ApiContext) -> Health {
         cache: cache(ctx),
         sync: sync(ctx),
         p2p: p2p(ctx),
+        cluster: cluster(ctx),
     };
     let healthy = [&checks.storage, &checks.cache, &checks.sync, &checks.p2p]
         .iter()
         .all(|check| check.healthy);
+    let status = match (healthy, checks.cluster.healthy) {
+        (false, _) => "unhealthy",
+        (true, false) => "degraded",
+        (true, true) => "healthy",
+    };
     Health {
-        status: if healthy { "healthy" } else { "unhealthy" },
+        status,
         checks,
         uptime_hours: ctx.started.elapsed().as_secs_f64() / 3600.0,
     }

@@ -4,7 +4,8 @@
 //! |---|---|
 //! | `GET /health` | [`health`]: per-part checks, 503 when unhealthy |
 //! | `GET /api/v1/status` | [`status`]: what the status page shows |
-//! | `GET /api/v1/bootnodes` | the enodes to give Bor (`--bootnodes`) |
+//! | `GET /api/v1/bootnodes` | the enodes of every live member, to give Bor (`--bootnodes`) |
+//! | `GET /api/v1/cluster` | the members, their regions, heads, heartbeats and URLs; Redis's state |
 //! | `GET /api/v1/checkpoints` | known L1 checkpoints, newest first (`?limit=`) |
 //! | `GET /api/v1/operators/limits` | admin: every per-operator limit |
 //! | `POST /api/v1/operators/{id}/limits` | admin: set `{"rps","burst"}` |
@@ -20,6 +21,7 @@
 //! `Retry-After` over its limit; `/health` and the page are not.
 
 pub mod admin;
+pub mod cluster;
 pub mod health;
 pub mod page;
 pub mod status;
@@ -79,6 +81,23 @@ fn observe(
 }
 
 /// Charges a public API request to its operator; `Some(429)` when over the limit.
+/// A public JSON route: charged to the caller, then `render`ed, observed.
+async fn limited_json(
+    route: &'static str,
+    ctx: Arc<ApiContext>,
+    headers: HeaderMap,
+    remote: Option<std::net::SocketAddr>,
+    render: fn(&ApiContext) -> Value,
+) -> warp::reply::Response {
+    let started = Instant::now();
+    let response = match limited(&ctx, &headers, remote).await {
+        Some(refused) => refused,
+        None => json_reply(StatusCode::OK, &render(&ctx)),
+    };
+    observe(&ctx, route, started, &response);
+    response
+}
+
 async fn limited(
     ctx: &ApiContext,
     headers: &HeaderMap,
@@ -117,23 +136,6 @@ fn health_route(ctx: &ApiContext) -> warp::reply::Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     json_reply(status, &report)
-}
-
-fn bootnodes(ctx: &ApiContext) -> Value {
-    let list: Vec<Value> = ctx
-        .p2p
-        .iter()
-        .map(|p2p| {
-            json!({
-                "enode": p2p.enode,
-                "instance_id": ctx.settings.instance_id,
-                "region": ctx.settings.region,
-                "peers": p2p.peers.len(),
-                "max_peers": p2p.max_peers,
-            })
-        })
-        .collect();
-    json!({"count": list.len(), "bootnodes": list})
 }
 
 /// Most checkpoints one `/api/v1/checkpoints` answer lists.
@@ -234,27 +236,27 @@ pub fn routes(
     let status = warp::path!("api" / "v1" / "status")
         .and(warp::get())
         .and(public("status"))
-        .then(|(route, ctx, headers, remote): (&'static str, Arc<ApiContext>, HeaderMap, _)| async move {
-            let started = Instant::now();
-            let response = match limited(&ctx, &headers, remote).await {
-                Some(refused) => refused,
-                None => json_reply(StatusCode::OK, &status::status(&ctx)),
-            };
-            observe(&ctx, route, started, &response);
-            response
-        });
+        .then(
+            |(route, ctx, headers, remote): (&'static str, Arc<ApiContext>, HeaderMap, _)| {
+                limited_json(route, ctx, headers, remote, status::status)
+            },
+        );
     let bootnodes = warp::path!("api" / "v1" / "bootnodes")
         .and(warp::get())
         .and(public("bootnodes"))
-        .then(|(route, ctx, headers, remote): (&'static str, Arc<ApiContext>, HeaderMap, _)| async move {
-            let started = Instant::now();
-            let response = match limited(&ctx, &headers, remote).await {
-                Some(refused) => refused,
-                None => json_reply(StatusCode::OK, &bootnodes(&ctx)),
-            };
-            observe(&ctx, route, started, &response);
-            response
-        });
+        .then(
+            |(route, ctx, headers, remote): (&'static str, Arc<ApiContext>, HeaderMap, _)| {
+                limited_json(route, ctx, headers, remote, cluster::bootnodes)
+            },
+        );
+    let cluster = warp::path!("api" / "v1" / "cluster")
+        .and(warp::get())
+        .and(public("cluster"))
+        .then(
+            |(route, ctx, headers, remote): (&'static str, Arc<ApiContext>, HeaderMap, _)| {
+                limited_json(route, ctx, headers, remote, cluster::cluster)
+            },
+        );
     let checkpoints = warp::path!("api" / "v1" / "checkpoints")
         .and(warp::get())
         .and(warp::query::<std::collections::HashMap<String, String>>())
@@ -285,6 +287,8 @@ pub fn routes(
         .or(status)
         .unify()
         .or(bootnodes)
+        .unify()
+        .or(cluster)
         .unify()
         .or(checkpoints)
         .unify()

@@ -78,6 +78,12 @@ pub struct CloudConfig {
     pub provider: CloudProvider,
     /// An optional URL that answers with the caller's IP, tried after the metadata endpoints.
     pub ip_echo_url: Option<String>,
+    /// This instance's public REST URL as other members and `/api/v1/cluster`
+    /// list it (PUBLIC_API_URL); default `http://<public IP>:<REST port>`.
+    pub public_api_url: Option<String>,
+    /// This instance's public JSON-RPC URL (PUBLIC_RPC_URL); default
+    /// `http://<public IP>:<RPC port>`.
+    pub public_rpc_url: Option<String>,
 }
 
 impl Default for CloudConfig {
@@ -88,6 +94,8 @@ impl Default for CloudConfig {
             external_ip: ExternalIp::Auto,
             provider: CloudProvider::Auto,
             ip_echo_url: None,
+            public_api_url: None,
+            public_rpc_url: None,
         }
     }
 }
