@@ -3,19 +3,22 @@
 //! stop leaves at once, a fourth joins with no change to the others, a
 //! record that is not renewed expires, a foreign value in Redis is ignored
 //! and counted; Redis killed: every instance keeps serving (degraded, not
-//! unhealthy) and, once a Redis with no data is back, all rejoin.
+//! unhealthy) and, once a Redis with no data is back, all rejoin. Operator
+//! overrides set on one instance are listed and enforced on the others
+//! (by pub/sub), reach instances started later, are refused while Redis is
+//! down, and are seeded again into a Redis that lost them.
 
 mod common;
 
 use std::time::Duration;
 
 use common::{
-    api::{config, devnet, rest_url, synced},
+    api::{SECRET, config, devnet, now_secs, rest_url, synced},
     redis::{PASSWORD, RedisServer},
 };
 use hypasis_devnet::Devnet;
-use hypasis_sync::app::Host;
-use serde_json::Value;
+use hypasis_sync::{api::jwt::TokenVerifier, app::Host};
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 // Past the first checkpoint (every 256 blocks), which anchors the sync.
@@ -29,6 +32,18 @@ struct Instance {
 }
 
 async fn instance(devnet: &Devnet, redis: &RedisServer, id: &str, region: &str) -> Instance {
+    instance_beating(devnet, redis, id, region, Duration::from_millis(200)).await
+}
+
+/// An instance whose heartbeat (and full comparison of overrides) runs
+/// every `heartbeat`; its record lasts 7.5 heartbeats.
+async fn instance_beating(
+    devnet: &Devnet,
+    redis: &RedisServer,
+    id: &str,
+    region: &str,
+    heartbeat: Duration,
+) -> Instance {
     let data = tempfile::tempdir().unwrap();
     let mut settings = config(devnet, data.path());
     settings.cloud.instance_id = id.into();
@@ -40,8 +55,8 @@ async fn instance(devnet: &Devnet, redis: &RedisServer, id: &str, region: &str) 
     settings.cluster.redis_url = redis.url();
     settings.cluster.redis_password = PASSWORD.into();
     settings.cluster.key_prefix = PREFIX.into();
-    settings.cluster.heartbeat_interval = Duration::from_millis(200);
-    settings.cluster.member_ttl = Duration::from_millis(1500);
+    settings.cluster.heartbeat_interval = heartbeat;
+    settings.cluster.member_ttl = heartbeat * 15 / 2;
     let shutdown = CancellationToken::new();
     let host = Host::start(settings, shutdown.clone()).await.unwrap();
     Instance {
@@ -117,6 +132,22 @@ async fn metric(instance: &Instance, name: &str) -> Option<f64> {
         .find(|line| line.starts_with(name) && !line.starts_with('#'))
         .and_then(|line| line.rsplit_once(' '))
         .and_then(|(_, value)| value.parse().ok())
+}
+
+/// Waits until `instance` has counted a bad value read from Redis.
+async fn until_bad_value_counted(instance: &Instance) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while metric(instance, "hypasis_cluster_bad_values")
+        .await
+        .unwrap_or(0.0)
+        < 1.0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bad value was not counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,18 +243,7 @@ async fn members_list_each_other_leave_and_join() {
     }
     until_listed(&[&a], &["ghost", ids[0], ids[1], ids[2]]).await;
     until_listed(&[&a, &b, &c], &ids).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while metric(&a, "hypasis_cluster_bad_values")
-        .await
-        .unwrap_or(0.0)
-        < 1.0
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the bad value was not counted"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_bad_value_counted(&a).await;
     redis
         .command(&["DEL", &format!("{PREFIX}:member:intruder")])
         .unwrap();
@@ -301,6 +321,175 @@ async fn instances_run_alone_while_redis_is_down_and_rejoin() {
     assert_eq!(metric(&b, "hypasis_cluster_redis_up").await, Some(1.0));
 
     for instance in [a, b] {
+        stop(instance).await;
+    }
+}
+
+/// The overrides `instance`'s admin API lists.
+async fn overrides(instance: &Instance, admin: &str) -> Value {
+    let url = format!("{}/api/v1/operators/limits", rest_url(&instance.host));
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()["operators"].clone()
+}
+
+/// Waits until every instance lists `wanted`; returns how long the last took.
+async fn until_overrides(instances: &[&Instance], admin: &str, wanted: &Value) -> Duration {
+    let started = std::time::Instant::now();
+    for instance in instances {
+        loop {
+            let found = overrides(instance, admin).await;
+            if found == *wanted {
+                break;
+            }
+            // Far below the 30 s full comparison: only pub/sub (or, after a
+            // reconnect, the comparison it starts with) can deliver in time.
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{} lists {found}, not {wanted}",
+                instance.host.api_context.settings.instance_id
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    started.elapsed()
+}
+
+async fn post_limits(
+    instance: &Instance,
+    admin: &str,
+    operator: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = format!(
+        "{}/api/v1/operators/{operator}/limits",
+        rest_url(&instance.host)
+    );
+    let client = reqwest::Client::new();
+    let request = match body {
+        Some(body) => client.post(url).json(&body),
+        None => client.delete(url),
+    };
+    let response = request.bearer_auth(admin).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+/// Requests `instance` answers (not 429) out of `count` sent at once as `operator`.
+async fn admitted(instance: &Instance, operator: &str, count: usize) -> usize {
+    let url = format!("{}/api/v1/status", rest_url(&instance.host));
+    let client = reqwest::Client::new();
+    let mut answered = 0;
+    for _ in 0..count {
+        let response = client
+            .get(&url)
+            .header("X-API-Key", operator)
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 429 {
+            answered += 1;
+        }
+    }
+    answered
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_override_set_on_one_instance_holds_on_every_instance() {
+    let mut redis = RedisServer::start();
+    let devnet = devnet(HEAD).await;
+    // A full comparison every 30 s: what reaches the others sooner came by pub/sub.
+    let beat = Duration::from_secs(30);
+    let a = instance_beating(&devnet, &redis, "hypasis-sync-1", "us-east-1", beat).await;
+    let b = instance_beating(&devnet, &redis, "hypasis-sync-2", "us-west-2", beat).await;
+    let c = instance_beating(&devnet, &redis, "hypasis-sync-3", "eu-central-1", beat).await;
+    let channel = format!("{PREFIX}:operator-limits");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while redis
+        .command(&["PUBSUB", "NUMSUB", &channel])
+        .unwrap()
+        .lines()
+        .nth(1)
+        != Some("3")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every instance subscribed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let admin = TokenVerifier::new(SECRET).sign(&json!({"role": "admin", "exp": now_secs() + 600}));
+
+    // Posted to instance 1, listed and enforced by instance 3.
+    let (status, body) =
+        post_limits(&a, &admin, "acme", Some(json!({"rps": 0.5, "burst": 2}))).await;
+    assert_eq!(status, 200, "{body}");
+    let wanted = json!({"acme": {"rps": 0.5, "burst": 2}});
+    let took = until_overrides(&[&c, &b], &admin, &wanted).await;
+    println!("override posted to instance 1 listed on instances 3 and 2 after {took:?}");
+    let answered = admitted(&c, "acme", 6).await;
+    assert!(
+        (2..=3).contains(&answered),
+        "instance 3 answered {answered} of 6 under burst 2"
+    );
+    assert_eq!(admitted(&c, "someone-else", 6).await, 6);
+
+    // Removed on instance 2: gone everywhere.
+    let (status, _) = post_limits(&b, &admin, "acme", None).await;
+    assert_eq!(status, 200);
+    until_overrides(&[&a, &c], &admin, &json!({})).await;
+    let (status, _) = post_limits(&a, &admin, "acme", Some(json!({"rps": 7.0, "burst": 9}))).await;
+    assert_eq!(status, 200);
+    let wanted = json!({"acme": {"rps": 7.0, "burst": 9}});
+    until_overrides(&[&b, &c], &admin, &wanted).await;
+
+    // An instance that starts later (or restarts with a new disk) has them.
+    stop(c).await;
+    let d = instance_beating(&devnet, &redis, "hypasis-sync-4", "ap-south-1", beat).await;
+    until_overrides(&[&d], &admin, &wanted).await;
+
+    // A foreign value in Redis is counted and not applied.
+    let hash = format!("{PREFIX}:operator-limits");
+    redis
+        .command(&["HSET", &hash, "mallory", "{\"rps\":-1,\"burst\":1}"])
+        .unwrap();
+    redis.command(&["PUBLISH", &hash, "mallory"]).unwrap();
+    until_bad_value_counted(&a).await;
+    assert_eq!(overrides(&a, &admin).await, wanted);
+    redis.command(&["HDEL", &hash, "mallory"]).unwrap();
+
+    // Redis down: a change is refused (it would hold here only) and nothing changes.
+    redis.kill();
+    let (status, body) =
+        post_limits(&a, &admin, "acme", Some(json!({"rps": 1.0, "burst": 1}))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("cluster_unavailable")),
+        "{body}"
+    );
+    assert_eq!(overrides(&a, &admin).await, wanted);
+
+    // Redis back with no data: the instances seed it from their stores.
+    redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while redis.command(&["HGET", &hash, "acme"]).unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Redis was not seeded again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = post_limits(&d, &admin, "beta", Some(json!({"rps": 3.0, "burst": 3}))).await;
+    assert_eq!(status, 200);
+    let both = json!({"acme": {"rps": 7.0, "burst": 9}, "beta": {"rps": 3.0, "burst": 3}});
+    until_overrides(&[&a, &b, &d], &admin, &both).await;
+
+    for instance in [a, b, d] {
         stop(instance).await;
     }
 }

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod jwt;
 pub mod limiter;
 pub mod listener;
+pub mod operator_feed;
 pub mod operators;
 pub mod rest;
 pub mod rpc;

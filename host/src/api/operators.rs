@@ -2,8 +2,10 @@
 //! metadata (`api/operator-limits`, JSON) so that they survive a restart,
 //! and handed to the rate-limit plugin at start and on every change.
 //!
-//! The store is the durable copy on one instance; a clustered deployment
-//! can keep the same map in Redis behind the same two calls.
+//! In a cluster the map also lives in Redis ([`SharedOverrides`]): a change
+//! made on any instance is written there and announced, and every instance
+//! applies it ([`super::operator_feed`]) and keeps it in its own store, from
+//! which a Redis that lost its data is seeded again.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -11,7 +13,10 @@ use hypasis_plugin_api::{Namespace, OperatorLimits, WriteBatch};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use crate::plugins::{PluginCallError, RateLimitPlugin, StoragePlugin};
+use crate::{
+    cluster::{ClusterError, SharedOverrides},
+    plugins::{PluginCallError, RateLimitPlugin, StoragePlugin},
+};
 
 /// The metadata key holding the map.
 pub const OPERATOR_LIMITS_KEY: &str = "api/operator-limits";
@@ -46,6 +51,27 @@ pub enum OperatorLimitsError {
     /// The stored map does not parse.
     #[error("stored operator limits are damaged: {0}")]
     Corrupt(String),
+    /// In a cluster, the change could not reach Redis, so it was not made
+    /// (it would have held on this instance only).
+    #[error("the cluster's Redis did not take the change, so it applies nowhere: {0}")]
+    Cluster(ClusterError),
+}
+
+impl Limits {
+    /// Decodes and checks one value read from Redis (another instance's,
+    /// or anything else someone wrote there).
+    pub fn decode_shared(bytes: &[u8]) -> Result<Limits, String> {
+        let limits: Limits = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+        if !limits.rps.is_finite() || limits.rps < 0.0 {
+            return Err(format!("`rps` {} is not a number >= 0", limits.rps));
+        }
+        Ok(limits)
+    }
+
+    /// The value written to Redis.
+    pub fn encode_shared(self) -> Vec<u8> {
+        serde_json::to_vec(&self).unwrap_or_default()
+    }
 }
 
 /// The persisted map and the plugin it feeds.
@@ -53,16 +79,22 @@ pub enum OperatorLimitsError {
 pub struct OperatorLimitsStore {
     store: Arc<StoragePlugin>,
     plugin: Option<Arc<RateLimitPlugin>>,
+    shared: Option<SharedOverrides>,
     // One change at a time: read-modify-write of the stored map.
     writing: Arc<Mutex<()>>,
 }
 
 impl OperatorLimitsStore {
-    /// The map in `store`, feeding `plugin`.
-    pub fn new(store: Arc<StoragePlugin>, plugin: Option<Arc<RateLimitPlugin>>) -> Self {
+    /// The map in `store`, feeding `plugin`, shared through `shared` in a cluster.
+    pub fn new(
+        store: Arc<StoragePlugin>,
+        plugin: Option<Arc<RateLimitPlugin>>,
+        shared: Option<SharedOverrides>,
+    ) -> Self {
         OperatorLimitsStore {
             store,
             plugin,
+            shared,
             writing: Arc::new(Mutex::new(())),
         }
     }
@@ -93,9 +125,38 @@ impl OperatorLimitsStore {
         Ok(stored.len())
     }
 
-    /// Sets (`Some`) or removes (`None`) `operator`'s limits: in the plugin
-    /// first (so a policy that refuses changes nothing), then in the store.
+    /// Sets (`Some`) or removes (`None`) `operator`'s limits, on this
+    /// instance and, in a cluster, on every instance: applied here first (so
+    /// a policy that refuses changes nothing), then written to Redis; if
+    /// Redis does not take it, it is undone here and refused.
     pub async fn set(
+        &self,
+        operator: &str,
+        limits: Option<Limits>,
+    ) -> Result<(), OperatorLimitsError> {
+        let Some(shared) = &self.shared else {
+            return self.apply_local(operator, limits).await;
+        };
+        let previous = self.load()?.get(operator).copied();
+        self.apply_local(operator, limits).await?;
+        let value = limits.map(Limits::encode_shared);
+        if let Err(error) = shared.publish(operator, value.as_deref()).await {
+            if let Err(undo) = self.apply_local(operator, previous).await {
+                tracing::error!(%operator, %undo, "could not undo an override Redis did not take");
+            }
+            return Err(OperatorLimitsError::Cluster(error));
+        }
+        Ok(())
+    }
+
+    /// The cluster's copy, when in a cluster.
+    pub fn shared(&self) -> Option<&SharedOverrides> {
+        self.shared.as_ref()
+    }
+
+    /// Sets or removes `operator`'s limits on this instance only: in the
+    /// plugin first, then in the store.
+    pub async fn apply_local(
         &self,
         operator: &str,
         limits: Option<Limits>,

@@ -116,15 +116,14 @@ impl Host {
             sync.as_ref(),
             p2p.as_ref(),
             metrics.clone(),
-        ));
+        )?);
         start::restore_operator_limits(&api_context).await;
         let api = start::api_servers(&config, &api_context, &shutdown).await?;
         start::membership(
             &config,
-            &api_context.cluster,
+            &api_context,
             api.as_ref(),
             p2p.as_ref(),
-            &metrics,
             &mut background,
             &shutdown,
         )?;

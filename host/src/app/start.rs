@@ -358,14 +358,17 @@ pub fn api_context(
     sync: Option<&crate::sync::SyncHandle>,
     p2p: Option<&crate::p2p::P2pServer>,
     metrics: Metrics,
-) -> crate::api::ApiContext {
+) -> Result<crate::api::ApiContext, RunError> {
     use crate::api::{
         ApiContext, ApiSettings, P2pView, cache::ResponseCache, jwt::TokenVerifier,
         limiter::ApiLimiter, operators::OperatorLimitsStore,
     };
     let secret = config.api.jwt_secret.expose();
-    let cluster = cluster_view(config, p2p, head.clone(), sync.is_some());
-    ApiContext {
+    let cluster = cluster_view(config, p2p, head.clone(), sync.is_some())?;
+    let shared = cluster
+        .redis_pool()
+        .map(|pool| crate::cluster::SharedOverrides::new(pool.clone()));
+    Ok(ApiContext {
         settings: ApiSettings {
             instance_id: config.cloud.instance_id.clone(),
             region: config.cloud.region.clone(),
@@ -403,6 +406,7 @@ pub fn api_context(
         operators: OperatorLimitsStore::new(
             Arc::clone(&plugins.storage),
             plugins.rate_limit.clone(),
+            shared,
         ),
         cache: ResponseCache::bounded(
             config.cache.enabled.then_some(config.cache.max_entries),
@@ -412,7 +416,7 @@ pub fn api_context(
         history: Arc::default(),
         started: std::time::Instant::now(),
         cluster,
-    }
+    })
 }
 
 /// This instance as a cluster member (also without a cluster: the APIs
@@ -422,8 +426,8 @@ fn cluster_view(
     p2p: Option<&crate::p2p::P2pServer>,
     head: Option<crate::chain_state::ChainWatch>,
     syncing: bool,
-) -> crate::cluster::ClusterView {
-    use crate::cluster::{ClusterView, Member, Role, member::MEMBER_VERSION};
+) -> Result<crate::cluster::ClusterView, RunError> {
+    use crate::cluster::{ClusterView, Member, RedisPool, Role, member::MEMBER_VERSION};
     let local = Member {
         v: MEMBER_VERSION,
         instance_id: config.cloud.instance_id.clone(),
@@ -436,12 +440,18 @@ fn cluster_view(
         role: if syncing { Role::Syncer } else { Role::Server },
         heartbeat_ms: 0,
     };
-    ClusterView::new(
+    let redis = config
+        .cluster
+        .enabled
+        .then(|| RedisPool::new(&config.cluster))
+        .transpose()
+        .map_err(|error| RunError::Config(error.to_string()))?;
+    Ok(ClusterView::new(
         local,
         config.cluster.member_ttl,
         head,
-        config.cluster.enabled,
-    )
+        redis,
+    ))
 }
 
 /// The public URL of an API listening on `bound`: as configured, else
@@ -468,17 +478,19 @@ fn public_url(
     ))
 }
 
-/// Step 11: this instance's URLs in its record, and the heartbeat when
-/// `cluster.enabled` (started even if Redis is down: it joins when it can).
+/// Step 11: this instance's URLs in its record and, when `cluster.enabled`,
+/// the heartbeat and the shared operator overrides (started even if Redis
+/// is down: they join when it answers).
 pub fn membership(
     config: &Config,
-    view: &crate::cluster::ClusterView,
+    context: &crate::api::ApiContext,
     api: Option<&crate::api::ApiServers>,
     p2p: Option<&crate::p2p::P2pServer>,
-    metrics: &Metrics,
     background: &mut tokio::task::JoinSet<()>,
     shutdown: &CancellationToken,
 ) -> Result<(), RunError> {
+    let view = &context.cluster;
+    let metrics = &context.metrics;
     view.set_urls(
         public_url(
             config.cloud.public_api_url.as_ref(),
@@ -493,15 +505,14 @@ pub fn membership(
             p2p,
         ),
     );
-    if !config.cluster.enabled {
+    let Some(redis) = view.redis_pool() else {
         return Ok(());
-    }
-    let registry = crate::cluster::MemberRegistry::new(&config.cluster)
-        .map_err(|error| RunError::Config(error.to_string()))?;
+    };
+    let registry = crate::cluster::MemberRegistry::new(redis.clone());
     tracing::info!(
         instance = %config.cloud.instance_id,
         prefix = %config.cluster.key_prefix,
-        "cluster: membership through Redis (range leases, shared limits and the shared cache are not built yet)"
+        "cluster: membership and operator overrides through Redis (range leases, shared limits and the shared cache are not built yet)"
     );
     let membership = crate::cluster::Membership::new(
         registry,
@@ -510,6 +521,12 @@ pub fn membership(
         metrics.clone(),
     );
     background.spawn(membership.run(shutdown.clone()));
+    if let Some(feed) = context
+        .operators
+        .feed(config.cluster.heartbeat_interval, metrics.clone())
+    {
+        background.spawn(feed.run(shutdown.clone()));
+    }
     Ok(())
 }
 

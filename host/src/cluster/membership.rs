@@ -11,7 +11,7 @@ use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
-use super::{Member, MemberRegistry, member::MEMBER_VERSION};
+use super::{Member, MemberRegistry, RedisPool, member::MEMBER_VERSION};
 use crate::{chain_state::ChainWatch, metrics::Metrics};
 
 /// Milliseconds since the Unix epoch on this host's clock.
@@ -51,26 +51,27 @@ pub struct ClusterView {
     state: Arc<RwLock<ViewState>>,
     member_ttl: Duration,
     head: Option<ChainWatch>,
-    enabled: bool,
+    redis: Option<RedisPool>,
 }
 
 impl std::fmt::Debug for ClusterView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClusterView")
             .field("state", &self.state)
-            .field("enabled", &self.enabled)
+            .field("enabled", &self.enabled())
             .finish_non_exhaustive()
     }
 }
 
 impl ClusterView {
     /// A view holding only `local` (whose head is read from `head`),
-    /// before the first heartbeat; `enabled` when a [`Membership`] runs.
+    /// before the first heartbeat; `redis` is the cluster's Redis, when
+    /// `cluster.enabled` (a [`Membership`] then runs over it).
     pub fn new(
         local: Member,
         member_ttl: Duration,
         head: Option<ChainWatch>,
-        enabled: bool,
+        redis: Option<RedisPool>,
     ) -> Self {
         ClusterView {
             state: Arc::new(RwLock::new(ViewState {
@@ -81,13 +82,18 @@ impl ClusterView {
             })),
             member_ttl,
             head,
-            enabled,
+            redis,
         }
     }
 
     /// Whether this instance is in a cluster (`cluster.enabled`).
     pub fn enabled(&self) -> bool {
-        self.enabled
+        self.redis.is_some()
+    }
+
+    /// The cluster's Redis, when in a cluster.
+    pub fn redis_pool(&self) -> Option<&RedisPool> {
+        self.redis.as_ref()
     }
 
     /// Sets this instance's public URLs (known once the API servers listen).

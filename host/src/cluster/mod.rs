@@ -10,16 +10,23 @@
 //! serving alone and rejoins at the first heartbeat that reaches it; a
 //! Redis that lost its data is refilled by the next heartbeats.
 //!
+//! Operator overrides are shared through Redis too ([`SharedOverrides`],
+//! followed by [`crate::api::operator_feed`]).
+//!
 //! Not built yet (issue 3/5): range leases, the sibling exchange over
-//! devp2p, the shared upstream budget, cluster-wide rate limits and
-//! operator overrides, the shared cache tier, Sentinel.
+//! devp2p, the shared upstream budget, cluster-wide enforcement of rate
+//! limits, the shared cache tier, Sentinel.
 
 pub mod member;
 pub mod membership;
+pub mod overrides;
+pub mod pool;
 pub mod registry;
 
 pub use member::{Member, Role};
 pub use membership::{ClusterView, Membership, RedisState};
+pub use overrides::SharedOverrides;
+pub use pool::RedisPool;
 pub use registry::MemberRegistry;
 
 /// Why a cluster call failed.

@@ -167,6 +167,11 @@ fn change_error(error: OperatorLimitsError) -> Refusal {
             )
         }
         OperatorLimitsError::Refused(_) => Refusal::bad_request(error.to_string()),
+        OperatorLimitsError::Cluster(_) => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cluster_unavailable",
+            error.to_string(),
+        ),
         _ => Refusal::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
