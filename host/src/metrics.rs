@@ -92,8 +92,12 @@ pub struct Metrics {
     pub cluster_redis_up: Gauge<u64>,
     /// Round trip of a heartbeat's write to Redis, in seconds.
     pub cluster_redis_rtt: Histogram<f64>,
-    /// Values read from Redis that were not valid, by kind (`member`).
+    /// Values read from Redis that were not valid, by kind (`member`,
+    /// `operator_limits`, `limit`).
     pub cluster_bad_values: Counter<u64>,
+    /// Token fetches from the cluster-wide limit buckets, by result
+    /// (`granted`, `denied`, `fallback` to this instance's share).
+    pub cluster_limit_fetches: Counter<u64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -231,6 +235,12 @@ impl Metrics {
             cluster_bad_values: meter
                 .u64_counter("hypasis_cluster_bad_values")
                 .with_description("Values read from Redis that were not valid, by kind")
+                .build(),
+            cluster_limit_fetches: meter
+                .u64_counter("hypasis_cluster_limit_fetches")
+                .with_description(
+                    "Token fetches from the cluster-wide limit buckets in Redis, by result",
+                )
                 .build(),
             registry,
             _provider: Arc::new(provider),

@@ -6,7 +6,8 @@
 //! unhealthy) and, once a Redis with no data is back, all rejoin. Operator
 //! overrides set on one instance are listed and enforced on the others
 //! (by pub/sub), reach instances started later, are refused while Redis is
-//! down, and are seeded again into a Redis that lost them.
+//! down, and are seeded again into a Redis that lost them. An operator
+//! spreading requests over three instances is held to its limit in total.
 
 mod common;
 
@@ -490,6 +491,88 @@ async fn an_override_set_on_one_instance_holds_on_every_instance() {
     until_overrides(&[&a, &b, &d], &admin, &both).await;
 
     for instance in [a, b, d] {
+        stop(instance).await;
+    }
+}
+
+/// Requests answered (not 429) by `instances`, sent round robin as
+/// `operator` from `callers` concurrent callers for `period`.
+async fn spread(
+    instances: &[&Instance],
+    operator: &str,
+    callers: usize,
+    period: Duration,
+) -> (u64, Duration) {
+    let urls: Vec<String> = instances
+        .iter()
+        .map(|instance| format!("{}/api/v1/bootnodes", rest_url(&instance.host)))
+        .collect();
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for caller in 0..callers {
+        let urls = urls.clone();
+        let operator = operator.to_string();
+        tasks.spawn(async move {
+            let client = reqwest::Client::new();
+            let mut answered = 0u64;
+            let mut next = caller;
+            while started.elapsed() < period {
+                let response = client
+                    .get(&urls[next % urls.len()])
+                    .header("X-API-Key", &operator)
+                    .send()
+                    .await
+                    .unwrap();
+                if response.status() != 429 {
+                    answered += 1;
+                }
+                next += 1;
+            }
+            answered
+        });
+    }
+    let mut answered = 0;
+    while let Some(count) = tasks.join_next().await {
+        answered += count.unwrap();
+    }
+    (answered, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_spread_over_three_instances_gets_its_limit_in_total() {
+    let redis = RedisServer::start();
+    let devnet = devnet(HEAD).await;
+    let a = instance(&devnet, &redis, "hypasis-sync-1", "us-east-1").await;
+    let b = instance(&devnet, &redis, "hypasis-sync-2", "us-west-2").await;
+    let c = instance(&devnet, &redis, "hypasis-sync-3", "eu-central-1").await;
+    let admin = TokenVerifier::new(SECRET).sign(&json!({"role": "admin", "exp": now_secs() + 600}));
+    let (rps, burst) = (20.0, 20);
+    let (status, _) = post_limits(
+        &a,
+        &admin,
+        "spread",
+        Some(json!({"rps": rps, "burst": burst})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let wanted = json!({"spread": {"rps": rps, "burst": burst}});
+    until_overrides(&[&b, &c], &admin, &wanted).await;
+
+    let (answered, took) = spread(&[&a, &b, &c], "spread", 6, Duration::from_secs(30)).await;
+    // The burst is spent at the start; the rest is the rate.
+    let rate = (answered as f64 - f64::from(burst)) / took.as_secs_f64();
+    println!("answered {answered} in {took:?}: {rate:.2}/s against a limit of {rps}/s in total");
+    assert!(
+        (rate - rps).abs() <= rps * 0.1,
+        "{rate:.2}/s accepted across three instances, limit {rps}/s"
+    );
+    // Each instance alone would have let the operator have its limit.
+    let fetches = metric(&a, "hypasis_cluster_limit_fetches")
+        .await
+        .unwrap_or(0.0);
+    assert!(fetches > 0.0);
+
+    for instance in [a, b, c] {
         stop(instance).await;
     }
 }

@@ -4,6 +4,10 @@
 //! `hypasis_rate_limit_rejected_total`. A failing plugin lets requests
 //! through (logged and counted as an error): a broken policy must not take
 //! the service down.
+//!
+//! In a cluster, a request the plugin admits is also charged to the
+//! cluster-wide buckets of its operator and of `ratelimit.global_rps`
+//! ([`ClusterBudget`]), so limits hold across instances.
 
 use std::{
     sync::Arc,
@@ -12,7 +16,28 @@ use std::{
 
 use opentelemetry::KeyValue;
 
-use crate::{metrics::Metrics, plugins::RateLimitPlugin};
+use super::operators::OperatorLimitsStore;
+use crate::{
+    cluster::{Allowance, ClusterBudget},
+    metrics::Metrics,
+    plugins::RateLimitPlugin,
+};
+
+/// The bucket of `ratelimit.global_rps` (no operator id is empty).
+const GLOBAL: &str = "";
+
+/// The cluster-wide side of the limits.
+#[derive(Clone)]
+pub struct ClusterLimits {
+    /// The buckets in Redis.
+    pub budget: Arc<ClusterBudget>,
+    /// Where an operator's override is looked up.
+    pub operators: OperatorLimitsStore,
+    /// Every operator's allowance without an override.
+    pub default: Allowance,
+    /// The whole cluster's allowance.
+    pub global: Allowance,
+}
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -26,12 +51,23 @@ pub fn now_ms() -> u64 {
 pub struct ApiLimiter {
     plugin: Option<Arc<RateLimitPlugin>>,
     metrics: Metrics,
+    cluster: Option<ClusterLimits>,
 }
 
 impl ApiLimiter {
     /// A limiter over `plugin`.
     pub fn new(plugin: Option<Arc<RateLimitPlugin>>, metrics: Metrics) -> Self {
-        ApiLimiter { plugin, metrics }
+        ApiLimiter {
+            plugin,
+            metrics,
+            cluster: None,
+        }
+    }
+
+    /// The same limiter, also holding requests to `cluster`'s buckets.
+    pub fn with_cluster(mut self, cluster: ClusterLimits) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     /// The policy plugin, when limits are on.
@@ -51,7 +87,7 @@ impl ApiLimiter {
             return Ok(());
         };
         match plugin.check(operator, cost, now_ms()).await {
-            Ok(decision) if decision.allowed => Ok(()),
+            Ok(decision) if decision.allowed => self.admit_cluster(api, operator, cost).await,
             Ok(decision) => {
                 self.metrics
                     .rate_limit_rejected
@@ -64,5 +100,33 @@ impl ApiLimiter {
                 Ok(())
             }
         }
+    }
+
+    /// Charges the cluster-wide buckets, when in a cluster.
+    async fn admit_cluster(
+        &self,
+        api: &'static str,
+        operator: &str,
+        cost: u32,
+    ) -> Result<(), Duration> {
+        let Some(cluster) = &self.cluster else {
+            return Ok(());
+        };
+        let allowance = cluster
+            .operators
+            .override_of(operator)
+            .map_or(cluster.default, |limits| {
+                Allowance::new(limits.rps, limits.burst)
+            });
+        let result = match cluster.budget.admit(operator, allowance, cost).await {
+            Ok(()) => cluster.budget.admit(GLOBAL, cluster.global, cost).await,
+            refused => refused,
+        };
+        if result.is_err() {
+            self.metrics
+                .rate_limit_rejected
+                .add(1, &[KeyValue::new("api", api)]);
+        }
+        result
     }
 }

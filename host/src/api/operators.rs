@@ -82,6 +82,8 @@ pub struct OperatorLimitsStore {
     shared: Option<SharedOverrides>,
     // One change at a time: read-modify-write of the stored map.
     writing: Arc<Mutex<()>>,
+    // The map as last restored or written, for lookups on the request path.
+    current: Arc<parking_lot::RwLock<BTreeMap<String, Limits>>>,
 }
 
 impl OperatorLimitsStore {
@@ -96,7 +98,13 @@ impl OperatorLimitsStore {
             plugin,
             shared,
             writing: Arc::new(Mutex::new(())),
+            current: Arc::default(),
         }
+    }
+
+    /// `operator`'s override, from memory (no store read).
+    pub fn override_of(&self, operator: &str) -> Option<Limits> {
+        self.current.read().get(operator).copied()
     }
 
     /// Every stored override.
@@ -122,7 +130,9 @@ impl OperatorLimitsStore {
                 .await
                 .map_err(OperatorLimitsError::Refused)?;
         }
-        Ok(stored.len())
+        let count = stored.len();
+        *self.current.write() = stored;
+        Ok(count)
     }
 
     /// Sets (`Some`) or removes (`None`) `operator`'s limits, on this
@@ -174,6 +184,7 @@ impl OperatorLimitsStore {
         };
         let bytes = serde_json::to_vec(&stored)
             .map_err(|error| OperatorLimitsError::Corrupt(error.to_string()))?;
+        *self.current.write() = stored;
         self.store
             .write(WriteBatch {
                 meta: vec![

@@ -368,6 +368,26 @@ pub fn api_context(
     let shared = cluster
         .redis_pool()
         .map(|pool| crate::cluster::SharedOverrides::new(pool.clone()));
+    let operators = OperatorLimitsStore::new(
+        Arc::clone(&plugins.storage),
+        plugins.rate_limit.clone(),
+        shared,
+    );
+    let mut limiter = ApiLimiter::new(plugins.rate_limit.clone(), metrics.clone());
+    if let (Some(pool), Some(_)) = (cluster.redis_pool(), &plugins.rate_limit) {
+        use crate::cluster::{Allowance, ClusterBudget};
+        let limits = &config.ratelimit;
+        limiter = limiter.with_cluster(crate::api::limiter::ClusterLimits {
+            budget: Arc::new(ClusterBudget::new(
+                pool.clone(),
+                cluster.clone(),
+                metrics.clone(),
+            )),
+            operators: operators.clone(),
+            default: Allowance::new(limits.per_operator_rps, limits.burst),
+            global: Allowance::new(limits.global_rps, 0),
+        });
+    }
     Ok(ApiContext {
         settings: ApiSettings {
             instance_id: config.cloud.instance_id.clone(),
@@ -402,12 +422,8 @@ pub fn api_context(
             reputation: server.reputation(),
             max_peers: config.p2p.max_peers,
         }),
-        limiter: ApiLimiter::new(plugins.rate_limit.clone(), metrics.clone()),
-        operators: OperatorLimitsStore::new(
-            Arc::clone(&plugins.storage),
-            plugins.rate_limit.clone(),
-            shared,
-        ),
+        limiter,
+        operators,
         cache: ResponseCache::bounded(
             config.cache.enabled.then_some(config.cache.max_entries),
             Some(config.cache.max_size.0),

@@ -11,18 +11,20 @@
 //! Redis that lost its data is refilled by the next heartbeats.
 //!
 //! Operator overrides are shared through Redis too ([`SharedOverrides`],
-//! followed by [`crate::api::operator_feed`]).
+//! followed by [`crate::api::operator_feed`]), and API limits are token
+//! buckets in Redis ([`ClusterBudget`]).
 //!
 //! Not built yet (issue 3/5): range leases, the sibling exchange over
-//! devp2p, the shared upstream budget, cluster-wide enforcement of rate
-//! limits, the shared cache tier, Sentinel.
+//! devp2p, the shared upstream budget, the shared cache tier, Sentinel.
 
+pub mod budget;
 pub mod member;
 pub mod membership;
 pub mod overrides;
 pub mod pool;
 pub mod registry;
 
+pub use budget::{Allowance, ClusterBudget};
 pub use member::{Member, Role};
 pub use membership::{ClusterView, Membership, RedisState};
 pub use overrides::SharedOverrides;
