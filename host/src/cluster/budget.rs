@@ -10,8 +10,9 @@
 //! The bucket's state lives only in Redis and is updated by one script
 //! with Redis's own clock, so instances' clocks do not matter. When Redis
 //! is unreachable, or its value is not a bucket, each instance falls back
-//! to its share (the limit divided by the live members it last saw), in a
-//! local bucket.
+//! to its share (the limit divided by the members Redis last listed), in a
+//! local bucket; Redis is then not tried again for [`RETRY`], nor while
+//! the heartbeat finds it away, so requests do not wait on it.
 
 use std::{
     collections::HashMap,
@@ -29,6 +30,14 @@ pub const CHUNK: Duration = Duration::from_millis(50);
 
 /// How long tokens fetched but not spent stay usable.
 pub const RESERVE_LIFE: Duration = Duration::from_secs(1);
+
+/// How long a request waits for a token fetch before this instance's
+/// share decides (a healthy Redis answers in a few milliseconds).
+pub const FETCH_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How long Redis is not tried after it failed (the heartbeat also marks
+/// it away until it answers again).
+pub const RETRY: Duration = Duration::from_secs(1);
 
 /// Most operators whose reserves are held at once (older ones are dropped).
 const MAX_RESERVES: usize = 100_000;
@@ -115,6 +124,9 @@ pub struct ClusterBudget {
     script: redis::Script,
     reserves: Mutex<HashMap<String, Reserve>>,
     fallback: Mutex<HashMap<String, LocalBucket>>,
+    // Until when Redis is not tried (after a failure), so that requests do
+    // not each wait for a Redis that is away.
+    skip_until: Mutex<Option<Instant>>,
     metrics: Metrics,
 }
 
@@ -133,6 +145,7 @@ impl ClusterBudget {
             script: redis::Script::new(BUCKET),
             reserves: Mutex::default(),
             fallback: Mutex::default(),
+            skip_until: Mutex::default(),
             metrics,
         }
     }
@@ -146,7 +159,21 @@ impl ClusterBudget {
         }
         let chunk = (allowance.rps * CHUNK.as_secs_f64()).ceil() as u64;
         let want = chunk.clamp(cost, u64::from(allowance.burst).max(cost));
-        match self.fetch(name, allowance, want, cost).await {
+        let skipping = self
+            .skip_until
+            .lock()
+            .is_some_and(|until| Instant::now() < until)
+            || matches!(self.view.redis(), super::RedisState::Down(_));
+        let fetched = if skipping {
+            Err("Redis is away".to_string())
+        } else {
+            let fetched = self.fetch(name, allowance, want, cost).await;
+            if fetched.is_err() {
+                *self.skip_until.lock() = Some(Instant::now() + RETRY);
+            }
+            fetched
+        };
+        match fetched {
             Ok((granted, _)) if granted >= cost => {
                 self.metrics
                     .cluster_limit_fetches
@@ -226,7 +253,7 @@ impl ClusterBudget {
         let script = self.script.clone();
         let answer: (i64, i64) = self
             .redis
-            .with(async move |connection| {
+            .within(FETCH_TIMEOUT, async move |connection| {
                 script
                     .key(&key)
                     .arg(allowance.rps)
@@ -254,7 +281,7 @@ impl ClusterBudget {
     /// This instance's share of `allowance`, while the cluster's bucket
     /// cannot be reached.
     fn local_share(&self, name: &str, allowance: Allowance, cost: u64) -> Result<(), Duration> {
-        let members = self.view.members().len().max(1) as f64;
+        let members = self.view.last_seen_count() as f64;
         let rate = allowance.rps / members;
         let burst = (f64::from(allowance.burst) / members).max(1.0);
         let mut buckets = self.fallback.lock();

@@ -124,6 +124,14 @@ impl ClusterView {
         members
     }
 
+    /// How many members Redis listed at the last heartbeat that reached
+    /// it, this one included: what a share of a cluster-wide limit is
+    /// computed from while Redis is away (when [`Self::members`] forgets
+    /// the others as their records would expire).
+    pub fn last_seen_count(&self) -> usize {
+        self.state.read().others.len() + 1
+    }
+
     /// This instance's record, with its head and clock as of now.
     pub fn local(&self) -> Member {
         let mut local = self.state.read().local.clone();

@@ -76,6 +76,15 @@ impl RedisPool {
         &self,
         call: impl AsyncFnOnce(&mut redis::aio::MultiplexedConnection) -> redis::RedisResult<T>,
     ) -> Result<T, ClusterError> {
+        self.within(REDIS_TIMEOUT, call).await
+    }
+
+    /// Runs `call` on a pooled connection, within `timeout` (connecting included).
+    pub async fn within<T>(
+        &self,
+        timeout: Duration,
+        call: impl AsyncFnOnce(&mut redis::aio::MultiplexedConnection) -> redis::RedisResult<T>,
+    ) -> Result<T, ClusterError> {
         let work = async {
             let mut connection = self
                 .pool
@@ -84,9 +93,9 @@ impl RedisPool {
                 .map_err(|error| ClusterError::Unreachable(error.to_string()))?;
             call(&mut connection).await.map_err(ClusterError::Redis)
         };
-        tokio::time::timeout(REDIS_TIMEOUT, work)
+        tokio::time::timeout(timeout, work)
             .await
-            .map_err(|_| ClusterError::Unreachable(format!("no answer within {REDIS_TIMEOUT:?}")))?
+            .map_err(|_| ClusterError::Unreachable(format!("no answer within {timeout:?}")))?
     }
 
     /// A new pub/sub connection subscribed to `channel` (under the prefix).
