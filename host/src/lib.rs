@@ -14,6 +14,7 @@ pub mod chain;
 pub mod chain_identity;
 pub mod chain_state;
 pub mod checkpoints;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod devnet_host;

@@ -9,10 +9,7 @@
 //! cluster-wide buckets of its operator and of `ratelimit.global_rps`
 //! ([`ClusterBudget`]), so limits hold across instances.
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{sync::Arc, time::Duration};
 
 use opentelemetry::KeyValue;
 
@@ -39,12 +36,7 @@ pub struct ClusterLimits {
     pub global: Allowance,
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as u64)
-}
+pub use crate::clock::now_ms;
 
 /// The limiter, or nothing when `ratelimit.enabled` is false.
 #[derive(Clone)]
@@ -89,9 +81,7 @@ impl ApiLimiter {
         match plugin.check(operator, cost, now_ms()).await {
             Ok(decision) if decision.allowed => self.admit_cluster(api, operator, cost).await,
             Ok(decision) => {
-                self.metrics
-                    .rate_limit_rejected
-                    .add(1, &[KeyValue::new("api", api)]);
+                self.rejected(api);
                 Err(Duration::from_millis(decision.retry_after_ms.max(1)))
             }
             Err(error) => {
@@ -123,10 +113,14 @@ impl ApiLimiter {
             refused => refused,
         };
         if result.is_err() {
-            self.metrics
-                .rate_limit_rejected
-                .add(1, &[KeyValue::new("api", api)]);
+            self.rejected(api);
         }
         result
+    }
+
+    fn rejected(&self, api: &'static str) {
+        self.metrics
+            .rate_limit_rejected
+            .add(1, &[KeyValue::new("api", api)]);
     }
 }

@@ -132,7 +132,7 @@ impl OperatorFeed {
                 }
             },
         };
-        if self.operators.load()?.get(operator).copied() != limits {
+        if self.operators.override_of(operator) != limits {
             self.operators.apply_local(operator, limits).await?;
             tracing::info!(%operator, ?limits, "operator limits changed by another instance");
         }

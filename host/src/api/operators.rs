@@ -147,7 +147,7 @@ impl OperatorLimitsStore {
         let Some(shared) = &self.shared else {
             return self.apply_local(operator, limits).await;
         };
-        let previous = self.load()?.get(operator).copied();
+        let previous = self.override_of(operator);
         self.apply_local(operator, limits).await?;
         let value = limits.map(Limits::encode_shared);
         if let Err(error) = shared.publish(operator, value.as_deref()).await {

@@ -2,26 +2,14 @@
 //! list read back into a [`ClusterView`], and Redis's reachability tracked
 //! for `/health` and the metrics.
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{sync::Arc, time::Duration};
 
 use opentelemetry::KeyValue;
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 
 use super::{Member, MemberRegistry, RedisPool, member::MEMBER_VERSION};
-use crate::{chain_state::ChainWatch, metrics::Metrics};
-
-/// Milliseconds since the Unix epoch on this host's clock.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        })
-}
+use crate::{chain_state::ChainWatch, clock::now_ms, metrics::Metrics};
 
 /// Whether Redis answered the last heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::{
     api::context::ApiContext,
-    cluster::{Member, RedisState, membership::now_ms},
+    clock::now_ms,
+    cluster::{Member, RedisState},
 };
 
 /// The members to list, each with whether it is this instance.
